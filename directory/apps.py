@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DirectoryConfig(AppConfig):
+    name = "directory"
+    verbose_name = "Directory"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,115 @@
+"""The participant filters of the URL contract, shared by the HTML listing and the API."""
+
+import django_filters
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from .countries import COUNTRIES
+from .models import Kind, Offering, Participant, Segment, Tier
+from .search import search
+
+OPEN_SOURCE_CHOICES = [
+    ("yes", _("Open source")),
+    ("partly", _("Partly open source")),
+    ("no", _("Closed source")),
+    ("true", _("Open or partly open")),
+    ("false", _("Closed source")),
+]
+OPEN_SOURCE_VALUES = {
+    "yes": ["yes"],
+    "partly": ["partly"],
+    "no": ["no"],
+    "true": ["yes", "partly"],
+    "false": ["no"],
+}
+ORDERING_CHOICES = [
+    ("name", _("Name A–Z")),
+    ("-name", _("Name Z–A")),
+    ("founded", _("Oldest first")),
+    ("-founded", _("Newest first")),
+    ("-updated", _("Recently updated")),
+]
+ORDERING_FIELDS = {
+    "name": ["name_en", "pk"],
+    "-name": ["-name_en", "-pk"],
+    "founded": ["founded", "name_en", "pk"],
+    "-founded": ["-founded", "name_en", "pk"],
+    "-updated": ["-updated_at", "-pk"],
+}
+
+
+def in_segments(segment_ids):
+    """Participants with an offering in any of the segments (an EXISTS, so no duplicates)."""
+    return Exists(Offering.objects.filter(participant=OuterRef("pk"), segment_id__in=segment_ids))
+
+
+class ParticipantFilter(django_filters.FilterSet):
+    """``q``, ``tier``, ``segment`` (repeatable, any of), ``kind``, ``country``,
+    ``open_source`` and ``ordering`` exactly as DESIGN.md names them."""
+
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
+    tier = django_filters.ChoiceFilter(choices=Tier.choices, method="filter_tier", label=_("Tier"))
+    segment = django_filters.MultipleChoiceFilter(choices=[], method="filter_segment", label=_("Segment"))
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, label=_("Kind"))
+    country = django_filters.ChoiceFilter(choices=[], method="filter_country", label=_("Country"))
+    open_source = django_filters.ChoiceFilter(
+        choices=OPEN_SOURCE_CHOICES, method="filter_open_source", label=_("Open source")
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=ORDERING_CHOICES,
+        method="filter_ordering",
+        label=_("Order by"),
+        empty_label=_("Relevance / name"),
+    )
+
+    class Meta:
+        model = Participant
+        fields = ["q", "tier", "segment", "kind", "country", "open_source", "ordering"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and "country" in data:
+            data = data.copy()
+            data["country"] = data.get("country", "").upper()
+        super().__init__(data, *args, **kwargs)
+        self.segments = list(Segment.objects.all())
+        self.filters["segment"].extra["choices"] = [(s.slug, s.name) for s in self.segments]
+        self.filters["country"].extra["choices"] = [(c, c) for c in sorted(COUNTRIES)]
+
+    def filter_q(self, queryset, name, value):
+        return search(queryset, value)
+
+    def filter_tier(self, queryset, name, value):
+        ids = [s.pk for s in self.segments if s.tier == value]
+        return queryset.filter(in_segments(ids))
+
+    def filter_segment(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(in_segments(segment_ids_with_children(self.segments, value)))
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(country=value)
+
+    def filter_open_source(self, queryset, name, value):
+        return queryset.filter(open_source__in=OPEN_SOURCE_VALUES[value])
+
+    def filter_ordering(self, queryset, name, value):
+        # Applied in ``qs`` below, after search, so rank ordering can be the default.
+        return queryset
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        ordering = self.form.cleaned_data.get("ordering") if self.is_bound and self.form.is_valid() else ""
+        if ordering:
+            return queryset.order_by(*ORDERING_FIELDS[ordering])
+        if "search_rank" in queryset.query.annotations:
+            return queryset.order_by("-search_rank", "name_en", "pk")
+        return queryset.order_by(*ORDERING_FIELDS["name"])
+
+
+def segment_ids_with_children(segments, slugs):
+    """Ids of the segments named by ``slugs`` and of their sub-segments (``segments``
+    is the list of all segments)."""
+    chosen = {s.pk for s in segments if s.slug in set(slugs)}
+    return sorted(chosen | {s.pk for s in segments if s.parent_id in chosen})

@@ -1,0 +1,372 @@
+"""The chain's domain: segments of the chain, participants, their offerings and the
+supply relationships between them, and public submissions."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .countries import CODES
+from .urls_util import domain_of
+
+FOUNDED_MIN = 1800
+FOUNDED_MAX = 2100
+
+
+def _prefers_chinese():
+    return (get_language() or "en").startswith("zh")
+
+
+class BilingualMixin:
+    """Pick ``<field>_zh`` or ``<field>_en`` for the active language, falling back to
+    the other language when the preferred one is empty."""
+
+    def localized(self, field):
+        en, zh = getattr(self, f"{field}_en", ""), getattr(self, f"{field}_zh", "")
+        first, second = (zh, en) if _prefers_chinese() else (en, zh)
+        return first or second
+
+    @property
+    def name(self):
+        return self.localized("name")
+
+    @property
+    def description(self):
+        return self.localized("description")
+
+
+class Tier(models.TextChoices):
+    UPSTREAM = "upstream", _("Upstream")
+    MIDSTREAM = "midstream", _("Midstream")
+    DOWNSTREAM = "downstream", _("Downstream")
+
+
+TIER_ORDER = [Tier.UPSTREAM, Tier.MIDSTREAM, Tier.DOWNSTREAM]
+
+
+class SegmentQuerySet(models.QuerySet):
+    def top_level(self):
+        return self.filter(parent__isnull=True)
+
+
+class Segment(BilingualMixin, models.Model):
+    """One link of the chain (e.g. AI chips), in one of three tiers."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    tier = models.CharField(max_length=12, choices=Tier.choices, db_index=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=120, blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True, max_length=2000)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True, max_length=2000)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    history = HistoricalRecords()
+
+    objects = SegmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(tier__in=Tier.values), name="segment_tier_valid"),
+            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="segment_not_own_parent"),
+        ]
+
+    def __str__(self):
+        return self.name_en
+
+    def get_absolute_url(self):
+        return reverse("directory:segment", args=[self.slug])
+
+
+class Tag(models.Model):
+    """A free keyword curators attach to participants (e.g. ``gpu``, ``rag``)."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.name
+
+
+class Kind(models.TextChoices):
+    VENDOR = "vendor", _("Vendor")
+    SERVICE = "service", _("Service provider")
+    BOTH = "both", _("Vendor and service provider")
+    OPEN_SOURCE = "open_source", _("Open-source project")
+    RESEARCH = "research", _("Research institution")
+
+
+class OpenSource(models.TextChoices):
+    YES = "yes", _("Open source")
+    PARTLY = "partly", _("Partly open source")
+    NO = "no", _("Closed source")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    ARCHIVED = "archived", _("Archived")
+
+
+class ParticipantQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+    def real(self):
+        """Participants that are not synthetic benchmark data."""
+        return self.filter(is_synthetic=False)
+
+
+class Participant(BilingualMixin, models.Model):
+    """An organisation in the chain: a company, lab, open-source project or institution."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True, db_index=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True, max_length=4000)
+    description_zh = models.TextField(_("description (Chinese)"), blank=True, max_length=4000)
+    website = models.URLField(_("website"), max_length=300, blank=True)
+    website_domain = models.CharField(max_length=253, blank=True, db_index=True, editable=False)
+    country = models.CharField(_("HQ country"), max_length=2, blank=True, db_index=True)
+    founded = models.PositiveSmallIntegerField(_("founded"), null=True, blank=True, db_index=True)
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=Kind.choices, default=Kind.VENDOR, db_index=True
+    )
+    open_source = models.CharField(
+        _("open source"), max_length=6, choices=OpenSource.choices, default=OpenSource.NO, db_index=True
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    featured = models.BooleanField(_("featured"), default=False)
+    last_verified = models.DateField(_("last verified"), null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="participants")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subsidiaries",
+    )
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    is_synthetic = models.BooleanField(default=False, editable=False, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    # Denormalised search text, rebuilt by ParticipantQuerySet-level refresh (see search.py):
+    # A = names, B = tags, offerings and segments, C = descriptions.
+    search_names = models.TextField(blank=True, editable=False)
+    search_terms = models.TextField(blank=True, editable=False)
+    search_body = models.TextField(blank=True, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
+    history = HistoricalRecords(
+        excluded_fields=["search_names", "search_terms", "search_body", "search_vector"]
+    )
+
+    objects = ParticipantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name_en"]
+        indexes = [
+            models.Index(fields=["status", "name_en"], name="participant_status_name"),
+            models.Index(fields=["status", "-updated_at"], name="participant_status_updated"),
+            models.Index(fields=["status", "founded"], name="participant_status_founded"),
+            models.Index(fields=["status", "featured"], name="participant_status_featured"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(founded__isnull=True) | Q(founded__gte=FOUNDED_MIN, founded__lte=FOUNDED_MAX),
+                name="participant_founded_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(country="") | Q(country__in=CODES), name="participant_country_iso"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="participant_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(open_source__in=OpenSource.values), name="participant_open_source_valid"
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="participant_status_valid"),
+            models.CheckConstraint(condition=~Q(name_en="") | ~Q(name_zh=""), name="participant_has_a_name"),
+            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="participant_not_own_parent"),
+        ]
+
+    def __str__(self):
+        return self.name_en or self.name_zh
+
+    def save(self, *args, **kwargs):
+        self.website_domain = domain_of(self.website)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("directory:participant", args=[self.slug])
+
+    @property
+    def is_published(self):
+        return self.status == Status.PUBLISHED
+
+    @property
+    def monogram(self):
+        """Up to two letters standing in for a missing logo."""
+        name = self.name_en or self.name_zh
+        words = [w for w in name.replace("-", " ").split() if w[:1].isalnum()]
+        if not words:
+            return "?"
+        if not words[0][:1].isascii():
+            return words[0][:1]
+        return "".join(w[0] for w in words[:2]).upper()
+
+
+class Offering(models.Model):
+    """What a participant provides in one segment: a product, service, model, data set or API."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="offerings")
+    segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="offerings")
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    url = models.URLField(_("URL"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["segment__order", "name"]
+        indexes = [models.Index(fields=["segment", "participant"], name="offering_segment_participant")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "segment", "name"], name="offering_unique_per_segment"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class RelationshipKind(models.TextChoices):
+    CHIPS = "chips", _("supplies chips to")
+    COMPUTE = "compute", _("supplies compute to")
+    ENERGY = "energy", _("supplies power to")
+    DATA = "data", _("supplies data to")
+    MODEL = "model", _("supplies its model to")
+    SOFTWARE = "software", _("supplies software to")
+    PARTNER = "partner", _("partner of")
+
+
+class Relationship(models.Model):
+    """A supply link in the chain: ``supplier`` provides something to ``customer``."""
+
+    supplier = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="supplies")
+    customer = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="supplied_by")
+    kind = models.CharField(_("kind"), max_length=10, choices=RelationshipKind.choices)
+    evidence = models.TextField(_("evidence"), blank=True, max_length=1000)
+    evidence_url = models.URLField(_("evidence URL"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kind", "supplier__name_en"]
+        indexes = [models.Index(fields=["customer", "kind"], name="relationship_customer_kind")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(supplier=models.F("customer")), name="relationship_not_self"),
+            models.UniqueConstraint(
+                fields=["supplier", "customer", "kind"], name="relationship_unique_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=RelationshipKind.values), name="relationship_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.supplier} → {self.customer} ({self.kind})"
+
+
+def new_token():
+    """256 random bits, URL-safe: the submitter's only key to their submission."""
+    return secrets.token_urlsafe(32)
+
+
+class SubmissionKind(models.TextChoices):
+    NEW = "new", _("New listing")
+    CORRECTION = "correction", _("Correction")
+
+
+class SubmissionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    SPAM = "spam", _("Spam")
+
+
+class SubmitterRelation(models.TextChoices):
+    EMPLOYEE = "employee", _("I work there")
+    CUSTOMER = "customer", _("I am a customer")
+    OTHER = "other", _("Other")
+
+
+class SubmissionQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=SubmissionStatus.PENDING)
+
+
+class Submission(models.Model):
+    """A public proposal: a new listing, or a correction of an existing participant.
+
+    ``data`` holds what was proposed (for a correction, only the changed fields);
+    ``original`` the participant's values when the correction was made, so a curator
+    can see what changed since. Moderation never deletes a submission.
+    """
+
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    kind = models.CharField(max_length=10, choices=SubmissionKind.choices)
+    participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    data = models.JSONField(default=dict)
+    original = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.PENDING
+    )
+    submitter_name = models.CharField(max_length=120)
+    submitter_email = models.EmailField(max_length=254)
+    submitter_relation = models.CharField(
+        max_length=10, choices=SubmitterRelation.choices, default=SubmitterRelation.OTHER
+    )
+    note = models.TextField(blank=True, max_length=2000)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True, max_length=2000)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="submission_status_created")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=SubmissionKind.values), name="submission_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=SubmissionStatus.values), name="submission_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(submitter_relation__in=SubmitterRelation.values),
+                name="submission_relation_valid",
+            ),
+        ]
+
+    def __str__(self):
+        name = self.data.get("name_en") or self.data.get("name_zh") or str(self.participant or "")
+        return f"{self.get_kind_display()}: {name}"
+
+    def get_absolute_url(self):
+        return reverse("directory:submission_status", args=[self.token])

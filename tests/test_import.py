@@ -1,0 +1,146 @@
+"""import_participants / import_relationships: the CSV format of DESIGN.md, all rows or none."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from directory.importer import EXPORT_COLUMNS, import_participants, iter_csv
+from directory.models import Offering, Participant, Relationship
+
+from .conftest import make_participant
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "name_en,name_zh,segment,website,country,founded,open_source,description_en"
+GOOD = f"""{HEADER},slug,kind,tags,offerings
+NVIDIA,英伟达,ai-chips|cloud-compute,https://www.nvidia.com/,US,1993,partly,Makes GPUs.,nvidia,vendor,\
+gpu|hbm,ai-chips:H100|cloud-compute:DGX Cloud
+Zhipu AI,智谱,foundation-models,https://www.zhipuai.cn/,cn,2019,partly,Builds GLM models.,,,,
+"""
+
+
+def _run(tmp_path, text, *args, name="in.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    call_command("import_participants", str(path), *args)
+
+
+def test_good_file_creates_participants_with_offerings_and_tags(tmp_path, capsys):
+    _run(tmp_path, GOOD)
+    assert "2 created, 0 updated, 0 unchanged" in capsys.readouterr().out
+    nvidia = Participant.objects.get(slug="nvidia")
+    assert nvidia.name_zh == "英伟达" and nvidia.founded == 1993 and nvidia.open_source == "partly"
+    assert sorted(o.name for o in nvidia.offerings.all()) == ["DGX Cloud", "H100"]
+    assert sorted(t.name for t in nvidia.tags.all()) == ["gpu", "hbm"]
+    zhipu = Participant.objects.get(name_en="Zhipu AI")
+    assert zhipu.slug == "zhipu-ai" and zhipu.country == "CN"
+    # A segment without a named offering gets one named after the participant.
+    assert [(o.segment.slug, o.name) for o in zhipu.offerings.all()] == [("foundation-models", "Zhipu AI")]
+    assert "英伟达" in nvidia.search_names or "英伟" in Participant.objects.get(slug="nvidia").search_names
+
+
+def test_second_import_changes_nothing(tmp_path, capsys):
+    _run(tmp_path, GOOD)
+    before = list(Participant.objects.values_list("slug", "updated_at"))
+    _run(tmp_path, GOOD)
+    assert "0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
+    assert list(Participant.objects.values_list("slug", "updated_at")) == before
+    assert Offering.objects.count() == 3
+
+
+def test_dry_run_writes_nothing(tmp_path, capsys):
+    _run(tmp_path, GOOD, "--dry-run")
+    assert "dry run, nothing written: 2 created" in capsys.readouterr().out
+    assert Participant.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ("X,,ai-chips,https://x.com/,US,1999,maybe,d", "open_source: must be yes, no or partly"),
+        ("X,,ai-chips,https://x.com/,XX,1999,no,d", "country: XX is not an ISO 3166-1 alpha-2 code"),
+        ("X,,ai-chips,https://x.com/,US,1066,no,d", "founded: must be a year between 1800"),
+        ("X,,ai-chips,https://x.com/,US,soon,no,d", "founded: must be a year"),
+        ("X,,no-such-segment,https://x.com/,US,,no,d", "segment: unknown segment no-such-segment"),
+        ("X,,,https://x.com/,US,,no,d", "segment: at least one segment slug is required"),
+        ("X,,ai-chips,javascript:alert(1),US,,no,d", "website: not a valid http(s) URL"),
+        (",,ai-chips,https://x.com/,US,,no,d", "name_en or name_zh is required"),
+        ("X,,ai-chips,https://x.com/,US,,no,d,extra,cells", "more cells than header columns"),
+        ("X\x01,,ai-chips,https://x.com/,US,,no,d", "name_en: contains control characters"),
+    ],
+)
+def test_each_bad_row_is_reported_with_its_line_and_nothing_is_written(tmp_path, capsys, row, reason):
+    text = f"{HEADER}\nGood,,ai-chips,https://good.com/,US,,no,fine\n{row}\n"
+    with pytest.raises(CommandError, match="1 bad row"):
+        _run(tmp_path, text)
+    err = capsys.readouterr().err
+    assert f"line 3: {reason}" in err
+    assert Participant.objects.count() == 0  # all-or-nothing: the good row is not written either
+
+
+def test_missing_column_and_bad_encoding_are_file_errors(tmp_path):
+    with pytest.raises(CommandError, match="missing required column\\(s\\): description_en"):
+        _run(tmp_path, "name_en,name_zh,segment,website,country,founded,open_source\n")
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(f"{HEADER}\nCaf\xe9,,ai-chips,,FR,,no,d\n".encode("latin-1"))
+    with pytest.raises(CommandError, match="line 2: the file is not valid UTF-8"):
+        call_command("import_participants", str(path))
+    assert Participant.objects.count() == 0
+
+
+def test_duplicate_rows_in_one_file_are_rejected(tmp_path, capsys):
+    text = f"{HEADER}\nSame,,ai-chips,https://a.com/,US,,no,d\nsame,,ai-chips,https://b.com/,US,,no,d\n"
+    with pytest.raises(CommandError):
+        _run(tmp_path, text)
+    assert "line 3: describes the same participant as line 2" in capsys.readouterr().err
+
+
+def test_rows_match_by_slug_then_domain_then_name(tmp_path):
+    make_participant("nv", name_en="Nvidia Corp", website="https://www.nvidia.com/")
+    make_participant("zp", name_en="Zhipu AI", website="")
+    _run(tmp_path, GOOD.replace(",nvidia,vendor", ",,vendor"))
+    assert Participant.objects.count() == 2  # updated, not created
+    assert Participant.objects.get(slug="nv").name_en == "NVIDIA"  # matched by domain
+    assert Participant.objects.get(slug="zp").website == "https://www.zhipuai.cn/"  # matched by name
+
+
+def test_update_reports_changed_fields(tmp_path, capsys):
+    _run(tmp_path, GOOD)
+    _run(tmp_path, GOOD.replace("Makes GPUs.", "Designs GPUs."), "-v", "2")
+    out = capsys.readouterr().out
+    assert "update nvidia (description_en)" in out and "0 created, 1 updated, 1 unchanged" in out
+
+
+def test_export_then_import_is_lossless(tmp_path, capsys):
+    _run(tmp_path, GOOD)
+    Participant.objects.filter(slug="nvidia").update(description_en="=HYPERLINK(evil)")
+    exported = "".join(iter_csv(Participant.objects.order_by("slug")))
+    assert exported.splitlines()[0] == ",".join(EXPORT_COLUMNS)
+    assert "'=HYPERLINK(evil)" in exported  # formula neutralised for spreadsheets
+    report = import_participants(exported, dry_run=True)
+    assert report.count("unchanged") == 2 and not report.errors
+    Participant.objects.all().delete()
+    import_participants(exported)
+    assert Participant.objects.get(slug="nvidia").description_en == "=HYPERLINK(evil)"
+    assert "".join(iter_csv(Participant.objects.order_by("slug"))) == exported
+
+
+def test_relationships_import(tmp_path, capsys):
+    make_participant("a")
+    make_participant("b")
+    path = tmp_path / "rel.csv"
+    path.write_text(
+        "supplier,customer,kind,evidence,evidence_url\na,b,chips,Announced 2024,https://a.example.com/news\n"
+    )
+    call_command("import_relationships", str(path))
+    call_command("import_relationships", str(path))
+    assert "0 created, 0 updated, 1 unchanged" in capsys.readouterr().out
+    assert Relationship.objects.get().evidence == "Announced 2024"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("supplier,customer,kind\na,a,chips\na,zz,chips\na,b,gossip\n")
+    with pytest.raises(CommandError, match="3 bad row"):
+        call_command("import_relationships", str(bad))
+    err = capsys.readouterr().err
+    assert "line 2: supplier and customer are the same participant" in err
+    assert "line 3: customer: no participant with slug zz" in err
+    assert "line 4: kind: must be one of" in err
+    assert Relationship.objects.count() == 1
