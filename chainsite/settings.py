@@ -173,6 +173,10 @@ EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "chainsite <noreply@chainsite.local>")
 CURATOR_EMAILS = envlist("CURATOR_EMAILS")
 
+# Public submissions accepted per IP address per window (seconds); see directory/throttle.py.
+SUBMISSION_RATE_LIMIT = envint("SUBMISSION_RATE_LIMIT", 5)
+SUBMISSION_RATE_WINDOW = envint("SUBMISSION_RATE_WINDOW", 3600)
+
 # Production hardening; values are configurable for a TLS-terminating proxy.
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
