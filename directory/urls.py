@@ -11,5 +11,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("submit/", submissions.submit, name="submit"),
     path("participants/<slug:slug>/suggest/", submissions.suggest, name="suggest"),
-    path("submissions/<str:token>/", submissions.submission_status, name="submission_status"),
+    path("submissions/<slug:token>/", submissions.submission_status, name="submission_status"),
 ]

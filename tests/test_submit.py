@@ -181,6 +181,8 @@ def _assert_refused(response, *typed, error, stored=0):
         ({"offerings-0-url": "ftp://kimi.example/"}, "ftp://kimi.example/", "Enter a web address"),
         ({"offerings-1-description": "orphan text"}, "orphan text", "This field is required"),
         ({"offerings-0-name": "K" * 201}, "K" * 201, "at most 200 characters"),
+        ({"name_en": "Moon\x00shot"}, "Builds the Kimi models.", "Null characters are not allowed"),
+        ({"note": "a\x00b"}, "Li Wei", "Null characters are not allowed"),
     ],
 )
 def test_each_validation_error_writes_nothing_and_keeps_what_was_typed(client, db, fields, typed, error):
