@@ -13,6 +13,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from .models import SubmissionKind
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,9 +33,10 @@ def _admin_url(submission):
 
 
 def _subject_name(submission):
-    name = (
-        submission.data.get("name_en") or submission.data.get("name_zh") or str(submission.participant or "")
-    )
+    if submission.participant is not None:
+        name = str(submission.participant)
+    else:
+        name = submission.data.get("name_en") or submission.data.get("name_zh") or ""
     return " ".join(name.split())[:80]
 
 
@@ -61,6 +64,11 @@ def notify_submission_received(submission):
         "status_url": status_url(submission),
         "admin_url": _admin_url(submission),
         "name": _subject_name(submission),
+        "changes": [
+            (field, submission.original.get(field), value) for field, value in submission.data.items()
+        ]
+        if submission.kind == SubmissionKind.CORRECTION
+        else [],
     }
     sent = 0
     if settings.CURATOR_EMAILS:

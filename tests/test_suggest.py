@@ -143,3 +143,14 @@ def test_submitter_gets_the_status_link_even_without_curator_addresses(
     (confirmation,) = mail.outbox
     assert Submission.objects.get().token in confirmation.body
     assert "correction" in confirmation.body and "NVIDIA" in confirmation.subject
+
+
+@override_settings(
+    EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", CURATOR_EMAILS=["c@chainsite.example"]
+)
+def test_curators_see_each_change_in_the_mail(client, nvidia, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/participants/nvidia/suggest/", correction(nvidia, founded="1994"))
+    curator, _confirmation = mail.outbox
+    assert curator.subject == "[chainsite] New submission: NVIDIA"
+    assert "- founded: 1993 -> 1994" in curator.body
