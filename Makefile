@@ -36,6 +36,13 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Benchmarks against DATABASE_URL (PostgreSQL for meaningful numbers); see docs/performance.md.
+BENCH_SIZES ?= 1000,10000,100000
+bench: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_seed
+	$(BIN)/python manage.py bench --sizes $(BENCH_SIZES)
+
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
