@@ -1,6 +1,7 @@
 """Faults: the database or the cache going away never shows a traceback, and the app
 recovers by itself."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -29,7 +30,13 @@ def test_database_error_gives_a_plain_503_page():
     assert response["Retry-After"] == "30"
     body = response.content.decode()
     assert "Temporarily unavailable" in body
-    for leak in ("Traceback", "OperationalError", "gone", "SECRET_KEY", settings.DATABASES["default"]["NAME"]):
+    for leak in (
+        "Traceback",
+        "OperationalError",
+        "gone",
+        "SECRET_KEY",
+        settings.DATABASES["default"]["NAME"],
+    ):
         assert str(leak) not in body
 
 
@@ -38,7 +45,10 @@ def test_other_errors_give_a_plain_500_page():
     with mock.patch("directory.views.browse.render", side_effect=RuntimeError("secret detail")):
         response = client.get("/")
     assert response.status_code == 500
-    assert "secret detail" not in response.content.decode() and "Something went wrong" in response.content.decode()
+    assert (
+        "secret detail" not in response.content.decode()
+        and "Something went wrong" in response.content.decode()
+    )
 
 
 @override_settings(
@@ -99,18 +109,14 @@ class _Switch:
             pass
         finally:
             for s in (source, sink):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def off(self):
         self.enabled = False
         for s in self.connections:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.connections = []
 
     def on(self):
