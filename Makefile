@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= $(shell echo $${WEB_CONCURRENCY:-3})
 
-.PHONY: run test lint format serve venv bench clean
+.PHONY: run test lint format serve venv bench backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -42,6 +42,14 @@ bench: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_seed
 	$(BIN)/python manage.py bench --sizes $(BENCH_SIZES)
+
+# Backups of the database in DATABASE_URL: `make backup`, then `make restore FILE=backups/…`.
+backup: $(VENV)/.runtime
+	$(BIN)/python manage.py backup
+
+restore: $(VENV)/.runtime
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/chainsite-….dump"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)" --yes
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
