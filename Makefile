@@ -29,6 +29,19 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py load_seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Production-like serving: gunicorn, DEBUG off, static files from whitenoise (hashed and
+# compressed by collectstatic). Plain http on loopback unless the environment says otherwise;
+# WEB_CONCURRENCY sets the worker count (default 3: 2 cores x 1 + 1 for a database-bound app).
+serve: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_seed
+	export DEBUG=$${DEBUG:-false} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
+	       SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} SECURE_COOKIES=$${SECURE_COOKIES:-false} \
+	       SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}; \
+	$(BIN)/python manage.py collectstatic --noinput -v 0 && \
+	exec $(BIN)/gunicorn chainsite.wsgi --workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 30 \
+	     --access-logfile $${ACCESS_LOG:--}
+
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest
 
