@@ -3,6 +3,7 @@
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from .. import chain
@@ -61,7 +62,7 @@ def _render_listing(request, template, context):
     if request.htmx and not request.htmx.boosted:
         template = "directory/partials/listing.html"
     response = render(request, template, context)
-    response["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
