@@ -24,9 +24,7 @@ def chain(small_chain):
         open_source="yes",
         founded=2018,
     )
-    make_participant(
-        "langchain", ("agent-platforms",), kind="open_source", open_source="yes", founded=2022
-    )
+    make_participant("langchain", ("agent-platforms",), kind="open_source", open_source="yes", founded=2022)
     make_participant("hidden-draft", ("ai-chips",), country="CN", status="draft", name_zh="芯片草稿")
     make_participant("hidden-archived", ("ai-chips",), country="CN", status="archived")
     Participant.objects.filter(slug="nvidia").update(founded=1993)
@@ -134,7 +132,8 @@ def test_search_never_shows_unpublished(client, chain):
 
 def _facet_counts(response):
     return {
-        name: {o.value: o.count for o in options} for name, options in response.context["listing"].facets.items()
+        name: {o.value: o.count for o in options}
+        for name, options in response.context["listing"].facets.items()
     }
 
 
@@ -158,7 +157,9 @@ def test_facets_show_zero_options_disabled(client, chain):
 
 
 def test_form_keeps_current_values_and_offers_clear_link(client, chain):
-    body = client.get("/participants/?q=ai&country=CN&segment=foundation-models&kind=research").content.decode()
+    body = client.get(
+        "/participants/?q=ai&country=CN&segment=foundation-models&kind=research"
+    ).content.decode()
     assert 'name="q" value="ai"' in body
     assert '<option value="CN" selected>' in body
     assert 'value="foundation-models" checked' in body
@@ -274,7 +275,9 @@ def test_htmx_request_gets_the_listing_fragment(client, chain):
 
 
 @pytest.mark.parametrize("size", [5, 60])
-@pytest.mark.parametrize("query", ["", "q=bulk&country=CN&segment=ai-chips&segment=data-services&open_source=true"])
+@pytest.mark.parametrize(
+    "query", ["", "q=bulk&country=CN&segment=ai-chips&segment=data-services&open_source=true"]
+)
 def test_query_count_is_constant(client, db, django_assert_max_num_queries, size, query):
     make_chain(size)
     # segments, five facet aggregates (tier, segment, country, kind, open source),

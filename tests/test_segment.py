@@ -78,7 +78,9 @@ def test_unknown_segment_is_404(client, db):
     assert client.get("/segments/no-such-segment/").status_code == 404
 
 
-@pytest.mark.parametrize("query", ["page=abc", "page=99999", "country=ZZ&kind=x", "q=%00", "q=%ff", "segment=zzz"])
+@pytest.mark.parametrize(
+    "query", ["page=abc", "page=99999", "country=ZZ&kind=x", "q=%00", "q=%ff", "segment=zzz"]
+)
 def test_bad_values_never_error(client, small_chain, query):
     assert client.get(f"/segments/ai-chips/?{query}").status_code == 200
 
