@@ -5,7 +5,7 @@ from django.urls import path
 
 from .feeds import RecentParticipantsFeed
 from .sitemaps import SITEMAPS
-from .views import browse, health, meta
+from .views import browse, health, meta, submissions
 
 app_name = "directory"
 
@@ -19,4 +19,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", meta.robots_txt, name="robots"),
     path("healthz", health.healthz, name="healthz"),
+    path("submit/", submissions.submit, name="submit"),
+    path("participants/<slug:slug>/suggest/", submissions.suggest, name="suggest"),
+    path("submissions/<slug:token>/", submissions.submission_status, name="submission_status"),
 ]
