@@ -66,12 +66,14 @@ class ParticipantFilter(django_filters.FilterSet):
         model = Participant
         fields = ["q", "tier", "segment", "kind", "country", "open_source", "ordering"]
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, *args, segments=None, **kwargs):
+        """``segments``: the list of all segments when the caller already has it (saves
+        the query when several filtersets are built for one request, as facets do)."""
         if data is not None and "country" in data:
             data = data.copy()
             data["country"] = data.get("country", "").upper()
         super().__init__(data, *args, **kwargs)
-        self.segments = list(Segment.objects.all())
+        self.segments = list(Segment.objects.all()) if segments is None else segments
         self.filters["segment"].extra["choices"] = [(s.slug, s.name) for s in self.segments]
         self.filters["country"].extra["choices"] = [(c, c) for c in sorted(COUNTRIES)]
 
@@ -113,3 +115,37 @@ def segment_ids_with_children(segments, slugs):
     is the list of all segments)."""
     chosen = {s.pk for s in segments if s.slug in set(slugs)}
     return sorted(chosen | {s.pk for s in segments if s.parent_id in chosen})
+
+
+def lenient_filterset(data, queryset=None, segments=None):
+    """A bound ``ParticipantFilter`` for a public page, and the notes about what it ignored.
+
+    django-filter drops an invalid field as a whole; a repeated ``segment`` with one
+    unknown slug would then lose the good slugs too. So unknown segment slugs are removed
+    one by one and the other invalid parameters dropped, and the filterset is bound again
+    to the cleaned data: what the form shows is exactly what filters the results.
+    Returns ``(filterset, notes)`` where each note is ``(parameter, message)``.
+    """
+    segments = list(Segment.objects.all()) if segments is None else segments
+    filterset = ParticipantFilter(data, queryset=queryset, segments=segments)
+    if filterset.is_valid():
+        return filterset, []
+    data = data.copy()
+    notes = []
+    known = {s.slug for s in segments}
+    for name, errors in filterset.errors.items():
+        if name == "segment":
+            values = data.getlist("segment")
+            data.setlist("segment", [v for v in values if v in known])
+            notes.extend(
+                (name, _("Unknown segment “%(value)s” ignored.") % {"value": v[:60]})
+                for v in values
+                if v not in known
+            )
+        else:
+            data.pop(name, None)
+            message = str(errors[0])[:200]
+            notes.append(
+                (name, _("Parameter “%(name)s” ignored: %(error)s") % {"name": name, "error": message})
+            )
+    return ParticipantFilter(data, queryset=queryset, segments=segments), notes

@@ -128,6 +128,30 @@ class ParticipantQuerySet(models.QuerySet):
         """Participants that are not synthetic benchmark data."""
         return self.filter(is_synthetic=False)
 
+    def for_cards(self):
+        """With what a participant card shows (offerings and their segments): one extra query."""
+        return self.prefetch_related(
+            models.Prefetch("offerings", queryset=Offering.objects.select_related("segment"))
+        )
+
+    def for_page(self):
+        """With everything the participant page shows about the participant itself:
+        parent, tags, offerings with segments, published subsidiaries (three extra queries)."""
+        return self.select_related("parent").prefetch_related(
+            "tags",
+            models.Prefetch("offerings", queryset=Offering.objects.select_related("segment")),
+            models.Prefetch("subsidiaries", queryset=Participant.objects.published().order_by("name_en")),
+        )
+
+    def similar_to(self, participant, segment_ids, limit=6):
+        """Other participants sharing the most of ``segment_ids`` with ``participant``."""
+        return (
+            self.exclude(pk=participant.pk)
+            .filter(offerings__segment_id__in=segment_ids)
+            .annotate(shared=models.Count("offerings__segment", distinct=True))
+            .order_by("-shared", "-featured", "name_en")[:limit]
+        )
+
 
 class Participant(BilingualMixin, models.Model):
     """An organisation in the chain: a company, lab, open-source project or institution."""
@@ -219,6 +243,13 @@ class Participant(BilingualMixin, models.Model):
     @property
     def is_published(self):
         return self.status == Status.PUBLISHED
+
+    @property
+    def offering_segments(self):
+        """The distinct segments of the participant's offerings in chain order (reads the
+        prefetched offerings, see ``ParticipantQuerySet.for_cards``)."""
+        segments = {o.segment_id: o.segment for o in self.offerings.all()}
+        return sorted(segments.values(), key=lambda s: (TIER_ORDER.index(s.tier), s.order, s.slug))
 
     @property
     def monogram(self):

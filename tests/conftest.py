@@ -57,3 +57,43 @@ def small_chain(db):
     Relationship.objects.create(supplier=nvidia, customer=azure, kind="chips")
     Relationship.objects.create(supplier=azure, customer=openai, kind="compute")
     return {"nvidia": nvidia, "cambricon": cambricon, "azure": azure, "openai": openai, "zhipu": zhipu}
+
+
+CHAIN_SEGMENTS = [
+    "energy-power",
+    "ai-chips",
+    "cloud-compute",
+    "foundation-models",
+    "training-tuning",
+    "data-services",
+    "knowledge-base",
+    "agent-platforms",
+    "aigc-tools",
+    "industry-apps",
+]
+
+
+def make_chain(n):
+    """``n`` published participants spread over every segment, three countries and all
+    kinds, each supplying the next one: data for query-count tests at several sizes."""
+    kinds = ["vendor", "service", "both", "open_source", "research"]
+    participants = []
+    for i in range(n):
+        segments = (CHAIN_SEGMENTS[i % 10], CHAIN_SEGMENTS[(i + 3) % 10])
+        participants.append(
+            make_participant(
+                f"bulk-{i:03d}",
+                segments,
+                name_zh=f"批量{i}",
+                country=["US", "CN", "DE"][i % 3],
+                kind=kinds[i % 5],
+                open_source=["yes", "partly", "no"][i % 3],
+                featured=i % 7 == 0,
+                founded=1990 + i % 30,
+            )
+        )
+    Relationship.objects.bulk_create(
+        Relationship(supplier=a, customer=b, kind="software", evidence=f"{a.slug} to {b.slug}")
+        for a, b in zip(participants, participants[1:], strict=False)
+    )
+    return participants

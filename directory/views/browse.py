@@ -1,23 +1,100 @@
-"""Public pages for browsing the chain."""
+"""Public pages for browsing the chain: the map, segments, the listing, participants."""
 
-from django.db.models import Count, Q
-from django.shortcuts import render
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
 
-from ..models import TIER_ORDER, Participant, Segment, Status, Tier
+from .. import chain
+from ..countries import country_name
+from ..filters import in_segments, lenient_filterset, segment_ids_with_children
+from ..importer import iter_csv
+from ..listing import build_listing
+from ..models import Participant, Relationship, Segment, Status
+from ..seo import organization_jsonld
 
 
+@require_GET
 def home(request):
-    """The three tiers with their segments and the number of published participants in each."""
-    segments = Segment.objects.top_level().annotate(
-        participant_count=Count(
-            "offerings__participant",
-            filter=Q(offerings__participant__status=Status.PUBLISHED),
-            distinct=True,
-        )
+    """The chain map: three tiers of segment panels, and the stats strip."""
+    tiers = chain.chain_map(list(Segment.objects.all()))
+    context = {"tiers": tiers, "stats": chain.stats(tiers), "total": Participant.objects.published().count()}
+    return render(request, "directory/home.html", context)
+
+
+@require_GET
+def segment_detail(request, slug):
+    """One segment: description, sub-segments, neighbours up- and downstream, its
+    filterable participants and who supplies or buys from them."""
+    segments = list(Segment.objects.select_related("parent"))
+    segment = next((s for s in segments if s.slug == slug), None)
+    if segment is None:
+        raise Http404
+    members = Participant.objects.published().filter(in_segments(segment_ids_with_children(segments, [slug])))
+    listing = build_listing(request.GET, members, ("country", "kind", "open_source"), segments)
+    upstream, downstream = chain.neighbour_segments(segment, segments)
+    suppliers, customers = chain.trading_partners(segment, segments)
+    context = {
+        "segment": segment,
+        "children": [s for s in segments if s.parent_id == segment.pk],
+        "upstream": upstream,
+        "downstream": downstream,
+        "suppliers": suppliers,
+        "customers": customers,
+        "listing": listing,
+        "action": request.path,
+    }
+    return _render_listing(request, "directory/segment_detail.html", context)
+
+
+@require_GET
+def participant_list(request):
+    """The filterable, searchable listing (DESIGN.md's parameters)."""
+    listing = build_listing(request.GET, Participant.objects.published())
+    return _render_listing(
+        request, "directory/participant_list.html", {"listing": listing, "action": request.path}
     )
-    tiers = [
-        {"tier": tier, "label": Tier(tier).label, "segments": [s for s in segments if s.tier == tier]}
-        for tier in TIER_ORDER
-    ]
-    total = Participant.objects.published().count()
-    return render(request, "directory/home.html", {"tiers": tiers, "total": total})
+
+
+def _render_listing(request, template, context):
+    # htmx asks for the listing block alone; everything else gets the whole page.
+    if request.htmx and not request.htmx.boosted:
+        template = "directory/partials/listing.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+def participant_detail(request, slug):
+    """Everything public about one published participant."""
+    participant = get_object_or_404(Participant.objects.published().for_page(), slug=slug)
+    segments = participant.offering_segments
+    context = {
+        "participant": participant,
+        "offering_groups": [
+            (s, [o for o in participant.offerings.all() if o.segment_id == s.pk]) for s in segments
+        ],
+        "suppliers": Relationship.objects.filter(customer=participant, supplier__status=Status.PUBLISHED)
+        .select_related("supplier")
+        .order_by("kind", "supplier__name_en"),
+        "customers": Relationship.objects.filter(supplier=participant, customer__status=Status.PUBLISHED)
+        .select_related("customer")
+        .order_by("kind", "customer__name_en"),
+        "parent": participant.parent if participant.parent_id and participant.parent.is_published else None,
+        "similar": Participant.objects.published().similar_to(participant, [s.pk for s in segments]),
+        "suggest_url": reverse("directory:participant", args=[slug]) + "suggest/",
+        "country_label": country_name(participant.country),
+        "jsonld": organization_jsonld(participant, request),
+    }
+    return render(request, "directory/participant_detail.html", context)
+
+
+@require_GET
+def participant_export(request):
+    """The current listing filter as CSV in the import format, streamed row by row."""
+    filterset, _notes = lenient_filterset(request.GET, queryset=Participant.objects.published())
+    response = StreamingHttpResponse(iter_csv(filterset.qs), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="chainsite-participants.csv"'
+    return response

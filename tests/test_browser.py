@@ -1,0 +1,101 @@
+"""End to end in a real headless Chromium: the chain map, a segment, a country filter,
+a search, a participant page, and the switch to Chinese.
+
+CI must not skip this silently: without /usr/bin/chromium the test fails, unless
+CHAINSITE_SKIP_BROWSER=1 says the skip is deliberate.
+"""
+
+import importlib
+import os
+import re
+
+import pytest
+from django.apps import apps as django_apps
+
+from tests.conftest import make_participant
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def segments(transactional_db):
+    """The canonical segments of migration 0002: the flush after an earlier transactional
+    test removes them. (serialized_rollback would restore them, but clashes with the
+    content types the flush's post_migrate recreates.)"""
+    migration = importlib.import_module("directory.migrations.0002_canonical_segments")
+    migration.create_segments(django_apps, None)
+
+
+@pytest.fixture
+def chain(segments, request):
+    return request.getfixturevalue("small_chain")
+
+
+@pytest.fixture
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CHAINSITE_SKIP_BROWSER") == "1":
+            pytest.skip("CHAINSITE_SKIP_BROWSER=1 and no Chromium at /usr/bin/chromium")
+        pytest.fail(
+            "Chromium is missing at /usr/bin/chromium (set CHAINSITE_SKIP_BROWSER=1 to skip on purpose)"
+        )
+    return CHROMIUM
+
+
+def test_browse_the_chain_in_a_real_browser(live_server, chain, chromium):
+    from playwright.sync_api import expect, sync_playwright
+
+    make_participant("biren", ("ai-chips",), name_en="Biren Technology", name_zh="壁仞科技", country="CN")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+        page = browser.new_page(locale="en-US")
+        page.set_default_timeout(15_000)
+
+        page.goto(live_server.url + "/")
+        expect(page.locator("h1")).to_have_text("The LLM industry chain")
+        chips_panel = page.locator("article.panel", has_text="AI chips")
+        expect(chips_panel).to_contain_text("NVIDIA")
+        expect(chips_panel.locator(".count")).to_have_text("3")
+
+        chips_panel.get_by_role("link", name="AI chips").click()
+        expect(page).to_have_url(re.compile(r"/segments/ai-chips/$"))
+        expect(page.locator("h1")).to_contain_text("AI chips")
+        expect(page.locator(".results h2")).to_have_text("3 participants")
+
+        # htmx swaps the listing in place and pushes the filtered URL.
+        page.select_option("#id_country", "CN")
+        expect(page).to_have_url(re.compile(r"country=CN"))
+        expect(page.locator(".results h2")).to_have_text("2 participants")
+        expect(page.locator(".results")).not_to_contain_text("NVIDIA")
+        expect(page.locator("#id_country")).to_have_value("CN")
+
+        page.fill("#header-q", "寒武纪")
+        page.press("#header-q", "Enter")
+        expect(page).to_have_url(re.compile(r"/participants/\?q="))
+        expect(page.locator(".results h2")).to_have_text("1 participant")
+
+        page.locator(".results").get_by_role("link", name="Cambricon").click()
+        expect(page).to_have_url(re.compile(r"/participants/cambricon/$"))
+        expect(page.locator("h1")).to_contain_text("Cambricon")
+        expect(page.locator("#offerings-title + h3")).to_contain_text("AI chips")
+        expect(page.get_by_role("link", name="Suggest a correction")).to_have_attribute(
+            "href", "/participants/cambricon/suggest/"
+        )
+
+        page.select_option("#lang-select", "zh-hans")
+        page.locator("form.lang button").click()
+        expect(page).to_have_url(re.compile(r"/participants/cambricon/$"))
+        expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+        expect(page.locator("h1")).to_contain_text("寒武纪")
+        expect(page.locator("#offerings-title + h3")).to_contain_text("算力芯片")
+        browser.close()

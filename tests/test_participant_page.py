@@ -1,0 +1,147 @@
+"""/participants/<slug>/: everything public about one participant."""
+
+import json
+import re
+
+import pytest
+
+from directory.models import Offering, Participant, Relationship, Segment, Tag
+from tests.conftest import make_chain, make_participant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def azure(small_chain):
+    """Azure with a parent, a published and a draft subsidiary, a tag, evidence on its
+    supply links, and a second offering in another segment."""
+    azure = small_chain["azure"]
+    microsoft = make_participant("microsoft", ("aigc-tools",), name_en="Microsoft", country="US")
+    Participant.objects.filter(pk=azure.pk).update(
+        parent=microsoft, founded=2010, description_zh="微软的云计算平台。", last_verified="2025-01-31"
+    )
+    make_participant("azure-ml", ("training-tuning",), name_en="Azure ML", parent=azure)
+    make_participant(
+        "azure-secret", ("training-tuning",), name_en="Azure Secret", parent=azure, status="draft"
+    )
+    azure.tags.add(Tag.objects.create(slug="gpu-cloud", name="gpu cloud"))
+    Offering.objects.create(
+        participant=azure, segment=Segment.objects.get(slug="training-tuning"), name="Azure AI Foundry"
+    )
+    Relationship.objects.filter(supplier=small_chain["nvidia"], customer=azure).update(
+        evidence="ND H100 v5 virtual machines.", evidence_url="https://example.com/nd-h100"
+    )
+    draft = make_participant("draft-lab", ("foundation-models",), status="draft")
+    Relationship.objects.create(supplier=azure, customer=draft, kind="compute")
+    return Participant.objects.get(pk=azure.pk)
+
+
+def test_page_shows_the_participant(client, azure):
+    response = client.get("/participants/azure/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<title>Microsoft Azure — Cloud &amp; compute services — chainsite</title>" in body
+    assert '<meta name="description" content="azure description.">' in body
+    for text in (
+        "Microsoft Azure",
+        "azure.example.com",
+        "United States",
+        "2010",
+        "Vendor",
+        "Closed source",
+        "gpu cloud",
+        "2025-01-31",
+    ):
+        assert text in body, text
+
+
+def test_offerings_are_grouped_by_segment(client, azure):
+    groups = client.get("/participants/azure/").context["offering_groups"]
+    assert [(s.slug, [o.name for o in offerings]) for s, offerings in groups] == [
+        ("cloud-compute", ["Microsoft Azure offering"]),
+        ("training-tuning", ["Azure AI Foundry"]),
+    ]
+
+
+def test_suppliers_and_customers_with_kind_and_evidence(client, azure):
+    response = client.get("/participants/azure/")
+    body = response.content.decode()
+    assert [(r.supplier.slug, r.kind) for r in response.context["suppliers"]] == [("nvidia", "chips")]
+    # The draft customer is not public.
+    assert [(r.customer.slug, r.kind) for r in response.context["customers"]] == [("openai", "compute")]
+    assert "supplies chips to Microsoft Azure" in body
+    assert "Microsoft Azure supplies compute to" in body
+    assert "ND H100 v5 virtual machines." in body and 'href="https://example.com/nd-h100"' in body
+    assert "draft-lab" not in body
+
+
+def test_parent_subsidiaries_and_similar(client, azure):
+    make_participant("coreweave", ("cloud-compute", "training-tuning"), name_en="CoreWeave")
+    make_participant("lambda", ("cloud-compute",), name_en="Lambda")
+    response = client.get("/participants/azure/")
+    body = response.content.decode()
+    assert 'Part of <a href="/participants/microsoft/">Microsoft</a>' in body
+    assert [p.slug for p in response.context["participant"].subsidiaries.all()] == ["azure-ml"]
+    assert "Azure Secret" not in body
+    # CoreWeave shares both segments, so it comes first.
+    assert [p.slug for p in response.context["similar"]][:2] == ["coreweave", "azure-ml"]
+
+
+def test_suggest_a_correction_link(client, azure):
+    assert 'href="/participants/azure/suggest/"' in client.get("/participants/azure/").content.decode()
+
+
+def test_json_ld_and_open_graph(client, azure):
+    body = client.get("/participants/azure/").content.decode()
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', body, re.S).group(1))
+    assert data["@type"] == "Organization"
+    assert data["name"] == "Microsoft Azure"
+    assert data["url"] == "http://testserver/participants/azure/"
+    assert data["sameAs"] == "https://azure.example.com/"
+    assert data["foundingDate"] == "2010"
+    assert data["address"]["addressCountry"] == "US"
+    assert data["parentOrganization"]["name"] == "Microsoft"
+    assert '<meta property="og:title" content="Microsoft Azure">' in body
+    assert '<meta property="og:url" content="http://testserver/participants/azure/">' in body
+
+
+def test_json_ld_cannot_break_out_of_its_script(client, db):
+    make_participant("evil", name_en="Evil </script><script>alert(1)</script>")
+    body = client.get("/participants/evil/").content.decode()
+    assert "</script><script>alert(1)" not in body
+    json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', body, re.S).group(1))
+
+
+def test_chinese_page_shows_chinese_text_with_fallback(client, azure):
+    body = client.get("/participants/azure/", headers={"accept-language": "zh-hans"}).content.decode()
+    assert '<html lang="zh-hans">' in body
+    assert "微软的云计算平台。" in body
+    # No Chinese name: the English one stands in.
+    assert "<h1>Microsoft Azure" in body
+    assert "云计算与算力服务" in body and "美国" in body
+
+
+@pytest.mark.parametrize("slug", ["no-such-participant", "draft-lab", "azure-secret", "%E2%80%8B"])
+def test_unknown_or_unpublished_is_404(client, azure, slug):
+    assert client.get(f"/participants/{slug}/").status_code == 404
+
+
+def test_archived_is_404(client, azure):
+    Participant.objects.filter(slug="azure").update(status="archived")
+    assert client.get("/participants/azure/").status_code == 404
+
+
+@pytest.mark.parametrize("size", [5, 60])
+def test_query_count_is_constant(client, db, django_assert_max_num_queries, size):
+    participants = make_chain(size)
+    middle = participants[size // 2]
+    Relationship.objects.bulk_create(
+        Relationship(supplier=p, customer=middle, kind="data") for p in participants if p != middle
+    )
+    # participant with parent, tags, offerings with segments, subsidiaries, suppliers,
+    # customers, similar participants
+    with django_assert_max_num_queries(7):
+        response = client.get(middle.get_absolute_url())
+    assert response.status_code == 200
+    # everyone else sends data, and the one before it in the chain also software
+    assert len(response.context["suppliers"]) == size

@@ -1,0 +1,101 @@
+"""/segments/<slug>/: description, sub-segments, neighbours, trading partners, its listing."""
+
+import pytest
+from django.utils.html import escape
+
+from directory.models import Participant, Relationship, Segment
+from tests.conftest import make_chain, make_participant
+
+pytestmark = pytest.mark.django_db
+
+
+def slugs(response):
+    return [p.slug for p in response.context["listing"].page.object_list]
+
+
+def test_segment_page_shows_description_neighbours_and_participants(client, small_chain):
+    response = client.get("/segments/cloud-compute/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    segment = Segment.objects.get(slug="cloud-compute")
+    assert "<h1>Cloud &amp; compute services" in body
+    assert escape(segment.description_en[:40]) in body
+    assert slugs(response) == ["azure"]
+    # Neighbours: the tier before (none, this is upstream) and the midstream segments.
+    assert [s.slug for s in response.context["upstream"]] == []
+    assert [s.slug for s in response.context["downstream"]] == [
+        "foundation-models",
+        "training-tuning",
+        "data-services",
+    ]
+    assert 'href="/segments/foundation-models/"' in body
+    # NVIDIA supplies Azure (in this segment); Azure supplies OpenAI.
+    assert [p.slug for p in response.context["suppliers"]] == ["nvidia"]
+    assert [p.slug for p in response.context["customers"]] == ["openai"]
+    assert "<title>Cloud &amp; compute services: vendors and service providers — chainsite</title>" in body
+
+
+def test_midstream_segment_has_both_neighbours(client, small_chain):
+    response = client.get("/segments/foundation-models/")
+    assert [s.tier for s in response.context["upstream"]] == ["upstream"] * 3
+    assert [s.tier for s in response.context["downstream"]] == ["downstream"] * 4
+    assert [p.slug for p in response.context["suppliers"]] == ["azure"]
+
+
+def test_sub_segments_are_listed_and_their_participants_included(client, small_chain):
+    parent = Segment.objects.get(slug="ai-chips")
+    child = Segment.objects.create(slug="hbm-memory", tier="upstream", name_en="HBM memory", parent=parent)
+    make_participant("sk-hynix", ("hbm-memory",), name_en="SK hynix", country="KR")
+    response = client.get("/segments/ai-chips/")
+    assert [s.slug for s in response.context["children"]] == ["hbm-memory"]
+    assert 'href="/segments/hbm-memory/"' in response.content.decode()
+    assert set(slugs(response)) == {"nvidia", "cambricon", "sk-hynix"}
+    child_page = client.get(child.get_absolute_url())
+    assert slugs(child_page) == ["sk-hynix"]
+    assert 'href="/segments/ai-chips/"' in child_page.content.decode()
+
+
+def test_segment_listing_is_filterable(client, small_chain):
+    response = client.get("/segments/ai-chips/?country=CN")
+    assert slugs(response) == ["cambricon"]
+    assert response.context["listing"].facets["country"][0].value == "CN"
+    assert slugs(client.get("/segments/ai-chips/?q=寒武纪")) == ["cambricon"]
+    assert slugs(client.get("/segments/foundation-models/?open_source=true")) == ["zhipu-ai"]
+
+
+def test_unpublished_participants_and_their_links_are_hidden(client, small_chain):
+    draft = make_participant("secret-cloud", ("cloud-compute",), status="draft")
+    Relationship.objects.create(supplier=small_chain["nvidia"], customer=draft, kind="chips")
+    Relationship.objects.create(supplier=draft, customer=small_chain["openai"], kind="compute")
+    Participant.objects.filter(slug="nvidia").update(status="archived")
+    response = client.get("/segments/cloud-compute/")
+    assert slugs(response) == ["azure"]
+    assert response.context["suppliers"] == []
+    assert "secret-cloud" not in response.content.decode()
+
+
+def test_unknown_segment_is_404(client, db):
+    assert client.get("/segments/no-such-segment/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query", ["page=abc", "page=99999", "country=ZZ&kind=x", "q=%00", "q=%ff", "segment=zzz"]
+)
+def test_bad_values_never_error(client, small_chain, query):
+    assert client.get(f"/segments/ai-chips/?{query}").status_code == 200
+
+
+def test_htmx_request_gets_the_listing_fragment(client, small_chain):
+    body = client.get("/segments/ai-chips/?country=US", headers={"HX-Request": "true"}).content.decode()
+    assert body.lstrip().startswith('<form id="listing"') and "NVIDIA" in body and "Cambricon" not in body
+
+
+@pytest.mark.parametrize("size", [5, 60])
+def test_query_count_is_constant(client, db, django_assert_max_num_queries, size):
+    make_chain(size)
+    # segments, three facet aggregates (country, kind, open source), the total, the page,
+    # the page's offerings with segments, suppliers, customers
+    with django_assert_max_num_queries(9):
+        response = client.get("/segments/foundation-models/?country=CN")
+    assert response.status_code == 200
+    assert response.context["suppliers"] and response.context["customers"]
