@@ -1,9 +1,28 @@
 """Shared fixtures: a few named participants across the chain, built without a factory library."""
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 
 from directory.models import Offering, Participant, Relationship, Segment
 from directory.search import refresh_search_index
+
+_segments_migration = importlib.import_module("directory.migrations.0002_canonical_segments")
+SEGMENTS, create_segments = _segments_migration.SEGMENTS, _segments_migration.create_segments
+
+
+@pytest.fixture(autouse=True)
+def _canonical_segments(request):
+    """Transactional tests end by emptying every table, rows made by data migrations
+    included; put the ten canonical segments back before any database test that follows."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    transactional = marker.kwargs.get("transaction", False) or (marker.args and marker.args[0])
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    if Segment.objects.count() < len(SEGMENTS):
+        create_segments(django_apps, None)
 
 
 def make_participant(slug, segments=("ai-chips",), **fields):

@@ -5,12 +5,10 @@ CI must not skip this silently: without /usr/bin/chromium the test fails, unless
 CHAINSITE_SKIP_BROWSER=1 says the skip is deliberate.
 """
 
-import importlib
 import os
 import re
 
 import pytest
-from django.apps import apps as django_apps
 
 from tests.conftest import make_participant
 
@@ -28,16 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def segments(transactional_db):
-    """The canonical segments of migration 0002: the flush after an earlier transactional
-    test removes them. (serialized_rollback would restore them, but clashes with the
-    content types the flush's post_migrate recreates.)"""
-    migration = importlib.import_module("directory.migrations.0002_canonical_segments")
-    migration.create_segments(django_apps, None)
-
-
-@pytest.fixture
-def chain(segments, request):
+def chain(request):
     return request.getfixturevalue("small_chain")
 
 
