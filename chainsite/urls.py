@@ -8,6 +8,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("directory.api_urls")),
     path("", include("directory.urls")),
 ]
 if settings.DEBUG:
