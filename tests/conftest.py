@@ -57,3 +57,14 @@ def small_chain(db):
     Relationship.objects.create(supplier=nvidia, customer=azure, kind="chips")
     Relationship.objects.create(supplier=azure, customer=openai, kind="compute")
     return {"nvidia": nvidia, "cambricon": cambricon, "azure": azure, "openai": openai, "zhipu": zhipu}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Start every test with an empty cache, so throttle counters (the API's rate limit)
+    and cached values never leak from one test into another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
