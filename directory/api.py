@@ -6,6 +6,8 @@ slug or page a 404, too many requests a 429 with ``Retry-After``. Successful ans
 carry ``Cache-Control`` and an ``ETag``, and a matching ``If-None-Match`` gets a 304.
 """
 
+import re
+
 from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
@@ -85,12 +87,15 @@ class Pagination(PageNumberPagination):
 
 
 def _whole_number(text, default):
-    """``text`` as an int, ``default`` when absent or empty, ``None`` when not a number."""
-    if text is None or not text.strip():
+    """``text`` (ASCII digits only) as an int; ``default`` when the parameter is absent,
+    ``None`` for anything else, the empty string included."""
+    if text is None:
         return default
+    if not re.fullmatch(r"[0-9]+", text):
+        return None
     try:
         return int(text)
-    except ValueError:
+    except ValueError:  # more digits than Python converts
         return None
 
 
@@ -153,7 +158,7 @@ PAGE_PARAMETERS = [
 @extend_schema(
     summary="All segments of the chain",
     parameters=PAGE_PARAMETERS,
-    responses={200: SegmentSerializer(many=True), **{c: r for c, r in ERRORS.items() if c != 404}},
+    responses={200: SegmentSerializer(many=True), **ERRORS},
 )
 class SegmentList(CachedReadMixin, generics.ListAPIView):
     """Every segment (the ten canonical ones and any sub-segments) in chain order, with
@@ -176,7 +181,7 @@ class SegmentList(CachedReadMixin, generics.ListAPIView):
         ),
         OpenApiParameter(
             "tier",
-            {"type": "string", "enum": Tier.values},
+            {"type": "string", "enum": [*Tier.values, ""]},
             description="Only participants with an offering in a segment of this tier.",
         ),
         OpenApiParameter(
@@ -188,21 +193,21 @@ class SegmentList(CachedReadMixin, generics.ListAPIView):
             "parameter for any of several segments. An unknown slug is a 400.",
         ),
         OpenApiParameter(
-            "kind", {"type": "string", "enum": Kind.values}, description="Kind of organisation."
+            "kind", {"type": "string", "enum": [*Kind.values, ""]}, description="Kind of organisation."
         ),
         OpenApiParameter(
             "country",
-            {"type": "string", "enum": sorted(COUNTRIES)},
+            {"type": "string", "enum": [*sorted(COUNTRIES), ""]},
             description="Headquarters country, ISO 3166-1 alpha-2 (case-insensitive, e.g. `CN`).",
         ),
         OpenApiParameter(
             "open_source",
-            {"type": "string", "enum": list(OPEN_SOURCE_VALUES)},
+            {"type": "string", "enum": [*OPEN_SOURCE_VALUES, ""]},
             description="`yes`, `partly` or `no`; `true` means yes or partly, `false` means no.",
         ),
         OpenApiParameter(
             "ordering",
-            {"type": "string", "enum": list(ORDERING_FIELDS)},
+            {"type": "string", "enum": [*ORDERING_FIELDS, ""]},
             description="`name`, `-name`, `founded`, `-founded` (oldest/newest first) or `-updated` "
             "(recently updated first). Default: relevance with `q`, else name.",
         ),
@@ -213,7 +218,8 @@ class SegmentList(CachedReadMixin, generics.ListAPIView):
 class ParticipantList(CachedReadMixin, generics.ListAPIView):
     """Published participants with their tags and offerings, filtered exactly as the
     directory's listing at /participants/ filters them: the same parameters give the same
-    participants in the same order."""
+    participants in the same order. An empty value (``tier=``) means no filter, as in the
+    listing's form; an unknown one is a 400."""
 
     serializer_class = ParticipantSerializer
     pagination_class = Pagination
@@ -246,7 +252,12 @@ class ParticipantDetail(CachedReadMixin, generics.RetrieveAPIView):
 
 
 class SchemaView(SpectacularAPIView):
-    """The OpenAPI 3 description (YAML; ``?format=json`` for JSON)."""
+    """The OpenAPI 3 description: YAML, or JSON with ``?format=json``."""
+
+    def get_format_suffix(self, **kwargs):
+        # The API ignores ``format`` (URL_FORMAT_OVERRIDE is off); only here does it
+        # choose between the description's encodings.
+        return self.request.query_params.get("format") or super().get_format_suffix(**kwargs)
 
 
 class DocsView(SpectacularSwaggerSplitView):

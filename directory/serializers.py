@@ -52,7 +52,7 @@ class SegmentSerializer(serializers.ModelSerializer):
     """A link of the chain, with the number of published participants in it."""
 
     parent = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, help_text="Parent segment's slug."
+        slug_field="slug", read_only=True, allow_null=True, help_text="Parent segment's slug, if any."
     )
     participant_count = serializers.IntegerField(
         read_only=True,
