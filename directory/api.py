@@ -100,7 +100,8 @@ def _whole_number(text, default):
 
 
 class ParticipantFilterBackend(DjangoFilterBackend):
-    """django-filter's DRF backend: an invalid ``ParticipantFilter`` is a 400."""
+    """django-filter's DRF backend as it is (an invalid FilterSet raises a 400), named so
+    that the schema extension below applies to it alone."""
 
 
 class ParticipantFilterBackendSchema(OpenApiFilterExtension):

@@ -7,7 +7,9 @@ import hypothesis
 import pytest
 import schemathesis
 from django.contrib.staticfiles import finders
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -127,6 +129,18 @@ def no_throttle():
         yield
 
 
+@pytest.fixture
+def keep_connection():
+    """Requests made straight through a WSGIHandler end by closing "old" database
+    connections, which would close the test's own (inside its transaction) on PostgreSQL;
+    the test client avoids this the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 # The description as the app serves it, called in-process through WSGI (same thread, so
 # each test's database transaction is visible). Loaded at import: schemathesis's lazy
 # ``from_fixture`` loader does not work with pytest 9 (it sets ``Node._nodeid``).
@@ -162,7 +176,7 @@ def flatmap_path_parameters(context, path_parameters):
     database=None,
     suppress_health_check=list(hypothesis.HealthCheck),
 )
-def test_generated_requests_never_fail_and_match_the_schema(case, api_data, no_throttle):
+def test_generated_requests_never_fail_and_match_the_schema(case, api_data, no_throttle, keep_connection):
     """Up to MAX_EXAMPLES generated requests per operation (any documented parameter,
     valid or not), after schemathesis's boundary-value cases: never a 5xx; every answer's
     status, content type and body are the ones the description promises; and whatever
@@ -179,7 +193,7 @@ def test_generated_requests_never_fail_and_match_the_schema(case, api_data, no_t
         ("/api/participants/{slug}/", {}),
     ],
 )
-def test_real_answers_match_the_schema(api_data, no_throttle, path, query):
+def test_real_answers_match_the_schema(api_data, no_throttle, keep_connection, path, query):
     """The answers for existing data (which random slugs rarely hit) match the description too."""
     operation = schema[path]["GET"]
     case = operation.Case(path_parameters={"slug": "openai"} if "{slug}" in path else None, query=query)
