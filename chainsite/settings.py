@@ -5,6 +5,7 @@ Every setting a deployment changes comes from an environment variable; see READM
 """
 
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -239,19 +240,46 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# The read API (directory/api.py): anonymous clients are limited to API_THROTTLE_RATE
+# requests per IP ("120/min"; "off" disables), counted in the cache above; successful
+# answers may be cached by clients and proxies for API_CACHE_MAX_AGE seconds.
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "").strip() or "120/min"
+if API_THROTTLE_RATE.lower() in {"off", "none", "0"}:
+    API_THROTTLE_RATE = None
+elif not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_THROTTLE_RATE):
+    raise ImproperlyConfigured('API_THROTTLE_RATE must look like "120/min" (per s, min, hour or day).')
+API_CACHE_MAX_AGE = envint("API_CACHE_MAX_AGE", 60)
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["directory.throttling.APIRateThrottle"],
+    # The client's address is REMOTE_ADDR, or the one our own proxy put in X-Forwarded-For.
+    "NUM_PROXIES": 1 if envbool("BEHIND_TLS_PROXY", False) else 0,
+    "EXCEPTION_HANDLER": "directory.api.exception_handler",
+    # ``format`` is not a parameter of ours; without this, ?format=xml would be a 404.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "chainsite API",
-    "DESCRIPTION": "Read-only API of the LLM industry-chain directory.",
+    "DESCRIPTION": (
+        "Read-only API of the LLM industry-chain directory: the segments of the chain and the "
+        "published participants in them, with their offerings and supply relationships. "
+        "Lists are paginated as {count, next, previous, results}. Errors are JSON with a `detail` "
+        "message (400 malformed parameter, 404 unknown slug or page, 429 too many requests, with "
+        "Retry-After). Successful answers carry Cache-Control and an ETag; send it back in "
+        "If-None-Match to get a 304 when nothing changed."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ParticipantKindEnum": "directory.models.Kind",
+        "RelationshipKindEnum": "directory.models.RelationshipKind",
+    },
 }

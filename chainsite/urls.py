@@ -8,6 +8,7 @@ from django.urls import include, path
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("directory.api_urls")),
     path("", include("directory.urls")),
 ]
 handler500 = "directory.views.errors.server_error"

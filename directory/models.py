@@ -6,7 +6,7 @@ import secrets
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, Func, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -54,6 +54,23 @@ TIER_ORDER = [Tier.UPSTREAM, Tier.MIDSTREAM, Tier.DOWNSTREAM]
 class SegmentQuerySet(models.QuerySet):
     def top_level(self):
         return self.filter(parent__isnull=True)
+
+    def with_participant_count(self):
+        """Annotate ``participant_count``: the published participants with an offering in
+        the segment or one of its sub-segments, i.e. what the ``segment`` filter finds.
+
+        One correlated subquery per row, so listing segments stays one query.
+        """
+        in_segment = Offering.objects.filter(participant=OuterRef("pk")).filter(
+            Q(segment=OuterRef(OuterRef("pk"))) | Q(segment__parent=OuterRef(OuterRef("pk")))
+        )
+        count = (
+            Participant.objects.published()
+            .filter(Exists(in_segment))
+            .order_by()
+            .values(count=Func("pk", function="COUNT"))
+        )
+        return self.annotate(participant_count=Subquery(count, output_field=models.IntegerField()))
 
 
 class Segment(BilingualMixin, models.Model):

@@ -116,3 +116,14 @@ def make_chain(n):
         for a, b in zip(participants, participants[1:], strict=False)
     )
     return participants
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Start every test with an empty cache, so throttle counters (the API's rate limit)
+    and cached values never leak from one test into another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,366 @@
+"""GET /api/participants/ and /api/participants/<slug>/: contract, filters shared with the
+listing, published participants only, errors, constant queries."""
+
+import datetime
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from django.http import QueryDict
+
+from directory.filters import ParticipantFilter
+from directory.models import Participant, Relationship, Segment, Tag
+
+from .conftest import make_participant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chain(small_chain):
+    """small_chain plus tags, a parent, unpublished participants linked to published ones,
+    and a sub-segment."""
+    nvidia, azure, zhipu = small_chain["nvidia"], small_chain["azure"], small_chain["zhipu"]
+    nvidia.tags.add(Tag.objects.create(slug="gpu", name="GPU"))
+    nvidia.last_verified = datetime.date(2026, 1, 15)
+    nvidia.founded = 1993
+    nvidia.save()
+    microsoft = make_participant("microsoft", ("cloud-compute",), name_en="Microsoft", founded=1975)
+    azure.parent = microsoft
+    azure.save()
+    secret = make_participant("secret-lab", name_en="Secret Lab", country="CN", status="draft")
+    old = make_participant("old-cloud", ("cloud-compute",), name_en="Old Cloud", status="archived")
+    zhipu.parent = secret
+    zhipu.save()
+    Relationship.objects.create(supplier=nvidia, customer=secret, kind="chips")
+    Relationship.objects.create(supplier=old, customer=azure, kind="energy")
+    Relationship.objects.create(
+        supplier=azure,
+        customer=zhipu,
+        kind="compute",
+        evidence="Press release",
+        evidence_url="https://example.com/press",
+    )
+    chips = Segment.objects.get(slug="ai-chips")
+    Segment.objects.create(slug="npu", tier="upstream", name_en="NPUs", parent=chips, order=98)
+    make_participant("ascend", ("npu",), name_en="Ascend", name_zh="昇腾", country="CN", kind="both")
+    make_participant("openmodel", ("foundation-models",), kind="open_source", open_source="yes", founded=2023)
+    return {**small_chain, "microsoft": microsoft, "secret": secret, "old": old}
+
+
+def slugs(response):
+    assert response.status_code == 200, response.content
+    return [p["slug"] for p in response.json()["results"]]
+
+
+def test_list_contract(client, chain):
+    response = client.get("/api/participants/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert body["count"] == Participant.objects.published().count() == 8
+    nvidia = next(p for p in body["results"] if p["slug"] == "nvidia")
+    assert nvidia == {
+        "slug": "nvidia",
+        "url": "http://testserver/api/participants/nvidia/",
+        "name_en": "NVIDIA",
+        "name_zh": "英伟达",
+        "description_en": "nvidia description.",
+        "description_zh": "",
+        "website": "https://nvidia.example.com/",
+        "country": "US",
+        "founded": 1993,
+        "kind": "vendor",
+        "open_source": "no",
+        "logo": None,
+        "parent": None,
+        "segments": ["ai-chips"],
+        "tags": [{"slug": "gpu", "name": "GPU"}],
+        "offerings": [{"segment": "ai-chips", "name": "NVIDIA offering", "description": "", "url": ""}],
+        "last_verified": "2026-01-15",
+        "created_at": nvidia["created_at"],
+        "updated_at": nvidia["updated_at"],
+    }
+    for stamp in (nvidia["created_at"], nvidia["updated_at"]):
+        assert datetime.datetime.fromisoformat(stamp).tzinfo is not None
+    azure = next(p for p in body["results"] if p["slug"] == "azure")
+    assert azure["parent"] == "microsoft"
+    assert "suppliers" not in azure  # relationships are on the detail
+
+
+def test_list_pagination_links(client, chain):
+    for i in range(40):
+        make_participant(f"zz-extra-{i:02}", ("aigc-tools",))
+    first = client.get("/api/participants/", {"segment": "aigc-tools", "page_size": 20}).json()
+    assert first["count"] == 40 and len(first["results"]) == 20 and first["previous"] is None
+    next_url = urlsplit(first["next"])
+    assert next_url.path == "/api/participants/"
+    assert parse_qs(next_url.query) == {"segment": ["aigc-tools"], "page_size": ["20"], "page": ["2"]}
+
+    second = client.get(first["next"]).json()
+    assert second["next"] is None and len(second["results"]) == 20
+    assert parse_qs(urlsplit(second["previous"]).query) == {"segment": ["aigc-tools"], "page_size": ["20"]}
+    assert slugs(client.get("/api/participants/", {"segment": "aigc-tools", "page": 2})) == [
+        p["slug"] for p in second["results"]
+    ]
+    everything = client.get("/api/participants/", {"page_size": 100}).json()
+    assert everything["count"] == 48 and len(everything["results"]) == 48 and everything["next"] is None
+    assert len(client.get("/api/participants/").json()["results"]) == 20  # the default page size
+
+
+def test_empty_result_is_an_empty_first_page(client, chain):
+    body = client.get("/api/participants/", {"q": "no-such-thing-anywhere"}).json()
+    assert body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+PARITY_PARAMS = [
+    {},
+    {"segment": "ai-chips"},
+    {"segment": ["ai-chips", "foundation-models"]},
+    {"segment": "cloud-compute", "ordering": "-founded"},
+    {"tier": "upstream"},
+    {"tier": "midstream", "open_source": "true"},
+    {"country": "CN"},
+    {"country": "cn", "segment": "ai-chips"},
+    {"kind": "both"},
+    {"kind": "open_source", "open_source": "yes"},
+    {"open_source": "false"},
+    {"open_source": "partly"},
+    {"q": "nvidia"},
+    {"q": "寒武纪"},
+    {"q": "offering", "ordering": "-name"},
+    {"q": "description", "tier": "upstream"},
+    {"ordering": "name"},
+    {"ordering": "founded"},
+    {"ordering": "-updated"},
+    {"q": "", "tier": "", "kind": "", "ordering": ""},
+]
+
+
+@pytest.mark.parametrize("params", PARITY_PARAMS, ids=lambda p: urlencode(p, doseq=True) or "none")
+def test_same_participants_in_the_same_order_as_the_listing_filter(client, chain, params):
+    """The API answers with exactly what the listing's FilterSet finds among published
+    participants, in the same order. (Comparing with the HTML listing page itself is left
+    to the listing's own tests, which use the same FilterSet.)"""
+    query = QueryDict(urlencode(params, doseq=True))
+    expected = [p.slug for p in ParticipantFilter(query, queryset=Participant.objects.published()).qs]
+    assert slugs(client.get("/api/participants/", {**params, "page_size": 100})) == expected
+
+
+def test_filters_find_what_they_say(client, chain):
+    assert slugs(client.get("/api/participants/", {"segment": "ai-chips", "country": "CN"})) == [
+        "ascend",
+        "cambricon",
+    ]
+    # ascend is in the npu sub-segment of ai-chips; both chips segments are upstream.
+    assert set(slugs(client.get("/api/participants/", {"tier": "upstream"}))) == {
+        "ascend",
+        "azure",
+        "cambricon",
+        "microsoft",
+        "nvidia",
+    }
+    assert slugs(client.get("/api/participants/", {"open_source": "true"})) == ["openmodel", "zhipu-ai"]
+    assert slugs(client.get("/api/participants/", {"q": "昇腾"})) == ["ascend"]
+    cn_chips = client.get("/api/participants/", {"segment": "ai-chips", "country": "CN"}).json()["results"]
+    assert [o["segment"] for o in cn_chips[0]["offerings"]] == ["npu"]
+
+
+def test_unpublished_participants_never_appear(client, chain):
+    listed = slugs(client.get("/api/participants/", {"page_size": 100}))
+    assert "secret-lab" not in listed and "old-cloud" not in listed
+    assert "secret-lab" not in slugs(client.get("/api/participants/", {"q": "secret"}))
+    assert "secret-lab" not in slugs(
+        client.get("/api/participants/", {"country": "CN", "segment": "ai-chips"})
+    )
+    for slug in ("secret-lab", "old-cloud"):
+        response = client.get(f"/api/participants/{slug}/")
+        assert response.status_code == 404
+        assert response.json() == {"detail": f"No published participant has the slug “{slug}”."}
+    nvidia = client.get("/api/participants/nvidia/").json()
+    assert [c["participant"] for c in nvidia["customers"]] == ["azure"]  # not secret-lab
+    azure = client.get("/api/participants/azure/").json()
+    assert [s["participant"] for s in azure["suppliers"]] == ["nvidia"]  # not old-cloud
+    zhipu = client.get("/api/participants/zhipu-ai/").json()
+    assert zhipu["parent"] is None  # its parent is a draft
+    list_zhipu = next(
+        p for p in client.get("/api/participants/").json()["results"] if p["slug"] == "zhipu-ai"
+    )
+    assert list_zhipu["parent"] is None
+
+
+def test_detail_contract(client, chain):
+    response = client.get("/api/participants/azure/")
+    assert response.status_code == 200
+    azure = response.json()
+    assert set(azure) == {
+        "slug",
+        "url",
+        "name_en",
+        "name_zh",
+        "description_en",
+        "description_zh",
+        "website",
+        "country",
+        "founded",
+        "kind",
+        "open_source",
+        "logo",
+        "parent",
+        "segments",
+        "tags",
+        "offerings",
+        "last_verified",
+        "created_at",
+        "updated_at",
+        "suppliers",
+        "customers",
+    }
+    assert azure["url"] == "http://testserver/api/participants/azure/"
+    assert azure["name_en"] == "Microsoft Azure" and azure["parent"] == "microsoft"
+    assert azure["segments"] == ["cloud-compute"]
+    assert azure["suppliers"] == [
+        {
+            "participant": "nvidia",
+            "name_en": "NVIDIA",
+            "name_zh": "英伟达",
+            "kind": "chips",
+            "evidence": "",
+            "evidence_url": "",
+        }
+    ]
+    assert azure["customers"] == [
+        {
+            "participant": "openai",
+            "name_en": "OpenAI",
+            "name_zh": "",
+            "kind": "compute",
+            "evidence": "",
+            "evidence_url": "",
+        },
+        {
+            "participant": "zhipu-ai",
+            "name_en": "Zhipu AI",
+            "name_zh": "智谱",
+            "kind": "compute",
+            "evidence": "Press release",
+            "evidence_url": "https://example.com/press",
+        },
+    ]
+
+
+def test_unknown_slugs_and_paths_are_json_404s(client, chain):
+    for path in (
+        "/api/participants/no-such-company/",
+        "/api/participants/not%20a%20slug/",
+        "/api/participants/a%2Fb/",
+        "/api/participants/%00/",
+        "/api/nothing-here/",
+        "/api/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response["Content-Type"] == "application/json", path
+        assert response.json()["detail"], path
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter", "message"),
+    [
+        ({"page_size": "abc"}, "page_size", "Must be a whole number from 20 to 100."),
+        ({"page_size": "19"}, "page_size", "Must be a whole number from 20 to 100."),
+        ({"page_size": "101"}, "page_size", "Must be a whole number from 20 to 100."),
+        ({"page_size": "1e3"}, "page_size", "Must be a whole number from 20 to 100."),
+        ({"page_size": ""}, "page_size", "Must be a whole number from 20 to 100."),
+        ({"page_size": " 30"}, "page_size", "Must be a whole number from 20 to 100."),
+        ({"page": "abc"}, "page", "Must be a whole number from 1."),
+        ({"page": "0"}, "page", "Must be a whole number from 1."),
+        ({"page": "-1"}, "page", "Must be a whole number from 1."),
+        ({"page": "1.0"}, "page", "Must be a whole number from 1."),
+        ({"open_source": "maybe"}, "open_source", "maybe is not one of the available choices"),
+        ({"country": "ZZ"}, "country", "ZZ is not one of the available choices"),
+        ({"country": "China"}, "country", "CHINA is not one of the available choices"),
+        ({"segment": "nope"}, "segment", "nope is not one of the available choices"),
+        ({"segment": ["ai-chips", "nope"]}, "segment", "nope is not one of the available choices"),
+        ({"tier": "top"}, "tier", "top is not one of the available choices"),
+        ({"kind": "company"}, "kind", "company is not one of the available choices"),
+        ({"ordering": "price"}, "ordering", "price is not one of the available choices"),
+        ({"q": "x" * 201}, "q", "at most 200 characters"),
+        ({"q": "nul\x00byte"}, "q", "Null characters are not allowed."),
+    ],
+)
+def test_malformed_parameters_are_a_400_naming_the_parameter(client, chain, params, parameter, message):
+    response = client.get("/api/participants/", params)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"detail", "errors"}
+    assert list(body["errors"]) == [parameter]
+    assert message in body["errors"][parameter][0]
+    assert body["detail"].startswith(f"Invalid parameters. {parameter}: ")
+    assert message in body["detail"]
+    assert "Cache-Control" not in response
+
+
+def test_a_page_past_the_end_is_a_404(client, chain):
+    response = client.get("/api/participants/", {"page": 2})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "There is no page 2."}
+    assert client.get("/api/participants/", {"page": 10**30}).status_code == 404
+
+
+def test_unknown_parameters_are_ignored(client, chain):
+    assert slugs(client.get("/api/participants/", {"format": "xml", "colour": "red"})) == slugs(
+        client.get("/api/participants/")
+    )
+
+
+def test_only_get_head_and_options(client, chain):
+    response = client.post("/api/participants/", {"name_en": "X"})
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "POST" not allowed.'}
+    assert client.delete("/api/participants/nvidia/").status_code == 405
+    assert Participant.objects.filter(slug="nvidia").exists()
+    assert client.head("/api/participants/nvidia/").status_code == 200
+
+
+def _grow(n):
+    """n more published participants, each with two offerings, two tags, a parent and
+    supply links both ways, so every prefetched relation has rows."""
+    gpu, rag = (
+        Tag.objects.get_or_create(slug="gpu", name="GPU")[0],
+        Tag.objects.create(slug="rag", name="RAG"),
+    )
+    hub = Participant.objects.get(slug="microsoft")
+    for i in range(n):
+        p = make_participant(f"grown-{i:02}", ("ai-chips", "knowledge-base"), parent=hub)
+        p.tags.add(gpu, rag)
+        Relationship.objects.create(supplier=p, customer=hub, kind="chips")
+        Relationship.objects.create(supplier=hub, customer=p, kind="software")
+
+
+def test_list_queries_do_not_grow_with_the_data(client, chain, django_assert_num_queries):
+    # 1 segments (the FilterSet's choices), 1 COUNT, 1 page of participants joined to
+    # their parents, 1 offerings with their segments, 1 tags.
+    with django_assert_num_queries(5):
+        response = client.get("/api/participants/", {"q": "offering", "segment": "ai-chips"})
+    assert response.json()["count"] == 2
+    _grow(30)
+    with django_assert_num_queries(5):
+        response = client.get(
+            "/api/participants/", {"q": "offering", "segment": "ai-chips", "page_size": 100}
+        )
+    assert response.json()["count"] == 32
+    with django_assert_num_queries(5):
+        assert len(client.get("/api/participants/").json()["results"]) == 20
+
+
+def test_detail_queries_do_not_grow_with_the_data(client, chain, django_assert_num_queries):
+    # 1 participant joined to its parent, 1 offerings with segments, 1 tags,
+    # 1 published suppliers, 1 published customers.
+    with django_assert_num_queries(5):
+        assert client.get("/api/participants/microsoft/").status_code == 200
+    _grow(30)
+    with django_assert_num_queries(5):
+        microsoft = client.get("/api/participants/microsoft/").json()
+    assert len(microsoft["suppliers"]) == 30 and len(microsoft["customers"]) == 30
