@@ -105,7 +105,7 @@ def correction_rows(submission):
 
 
 def _lock_pending(submission):
-    locked = Submission.objects.select_for_update().select_related("participant").get(pk=submission.pk)
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
     if locked.status != SubmissionStatus.PENDING:
         raise SubmissionAlreadyReviewed(locked)
     return locked
