@@ -5,6 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import Offering, Relationship, Segment, Tag
 from ..search import refresh_search_index
+from .base import URL_FIELDS_ASSUME_HTTPS
 
 
 @admin.register(Segment)
@@ -38,6 +39,7 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(Offering)
 class OfferingAdmin(SimpleHistoryAdmin):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ["name", "participant", "segment", "url"]
     list_filter = ["segment__tier", "segment"]
     list_select_related = ["participant", "segment"]
@@ -62,6 +64,7 @@ class OfferingAdmin(SimpleHistoryAdmin):
 
 @admin.register(Relationship)
 class RelationshipAdmin(SimpleHistoryAdmin):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ["supplier", "kind", "customer", "evidence_url", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["supplier", "customer"]

@@ -22,6 +22,7 @@ from .. import logos
 from ..importer import MAX_FILE_BYTES, ImportFileError, import_participants, iter_csv
 from ..models import Offering, Participant, Relationship, Status
 from ..search import refresh_search_index
+from .base import URL_FIELDS_ASSUME_HTTPS
 from .filters import SegmentFilter, TierFilter, VerifiedAgeFilter
 
 # The uploaded CSV waits in the session between preview and confirm; sessions live in
@@ -43,6 +44,7 @@ class ParticipantAdminForm(forms.ModelForm):
 
 
 class OfferingInline(admin.TabularInline):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     model = Offering
     fields = ["segment", "name", "description", "url"]
     autocomplete_fields = ["segment"]
@@ -52,6 +54,7 @@ class OfferingInline(admin.TabularInline):
 class SuppliesInline(admin.TabularInline):
     """This participant as supplier: the customers it supplies."""
 
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     model = Relationship
     fk_name = "supplier"
     fields = ["kind", "customer", "evidence", "evidence_url"]
@@ -64,6 +67,7 @@ class SuppliesInline(admin.TabularInline):
 class SuppliedByInline(admin.TabularInline):
     """This participant as customer: the suppliers it depends on."""
 
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     model = Relationship
     fk_name = "customer"
     fields = ["kind", "supplier", "evidence", "evidence_url"]
@@ -94,6 +98,7 @@ class CsvUploadForm(forms.Form):
 
 @admin.register(Participant)
 class ParticipantAdmin(SimpleHistoryAdmin):
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     form = ParticipantAdminForm
     list_display = [
         "name_en",
