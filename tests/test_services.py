@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from directory import services
-from directory.models import Offering, Participant, Relationship, Submission
+from directory.models import Offering, Participant, Relationship, Segment, Submission
 
 from .conftest import make_participant
 from .curation import correction, make_user, new_listing
@@ -152,9 +152,13 @@ def test_approving_twice_applies_once(moderator):
     reason="needs PostgreSQL: SQLite has no row locks and serialises writers, so two threads cannot race",
 )
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_curators_approving_at_once_apply_it_once():
-    first, second = make_user("first", "Moderators"), make_user("second", "Moderators")
+    # Committed data, so both threads' connections see it. A transactional test may run
+    # after another one flushed the tables, so make what this test needs.
+    for slug in ("data-services", "training-tuning"):
+        Segment.objects.get_or_create(slug=slug, defaults={"tier": "midstream", "name_en": slug})
+    first, second = make_user("first"), make_user("second")
     submission = new_listing()
     barrier = threading.Barrier(2)
     outcomes = []

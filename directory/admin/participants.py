@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -34,6 +35,19 @@ SESSION_KEY = "participant_csv_import"
 class ParticipantAdminForm(forms.ModelForm):
     """The participant form, with the logo checked by Pillow (logos.validate_logo).
     ModelAdmin builds the fields from ``fieldsets``."""
+
+    # A plain file field: ImageField's own check would accept GIF, BMP, TIFF... and
+    # answer an SVG with a vague message; validate_logo says what is accepted.
+    logo = forms.FileField(
+        label=gettext_lazy("logo"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+        help_text=format_lazy(
+            gettext_lazy("PNG, JPEG or WebP, at most {size} and {max}×{max} pixels. No SVG."),
+            size=f"{logos.MAX_LOGO_BYTES // 1024 // 1024} MB",
+            max=logos.MAX_DIMENSION,
+        ),
+    )
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")
@@ -341,13 +355,23 @@ class ParticipantAdmin(SimpleHistoryAdmin):
             "form": form,
             "report": report,
             "file_error": file_error,
-            "rows": [r for r in report.rows if r.action != "unchanged"] if report else [],
+            "rows": [_report_row(r) for r in report.rows if r.action != "unchanged"] if report else [],
             "counts": report and {a: report.count(a) for a in ("create", "update", "unchanged", "error")},
             "file_name": stored["name"] if stored else "",
             "digest": _digest(stored["text"]) if stored and report and not report.errors else "",
             "changelist_url": reverse("admin:directory_participant_changelist"),
         }
         return TemplateResponse(request, "admin/directory/participant/import_csv.html", context)
+
+
+def _report_row(result):
+    """One importer RowResult as the preview table shows it."""
+    return {
+        "line": result.line,
+        "action": result.action,
+        "participant": result.key or result.values.get("name_en") or result.values.get("name_zh") or "",
+        "details": "; ".join(result.errors) if result.errors else ", ".join(result.changes),
+    }
 
 
 def _digest(text):
