@@ -259,7 +259,7 @@ def test_a_correction_page_shows_current_and_proposed_side_by_side_with_conflict
     assert 'class="changed" data-field="founded"' in text
     assert 'class="" data-field="country"' in text
     assert "智谱华章" in text and "智谱AI" in text
-    assert "changed since the submission was made: name_zh" in text
+    assert "changed since the submission was made: name (Chinese)" in text
 
 
 def test_a_new_listing_page_shows_the_proposal_and_possible_duplicates(client, small_chain):

@@ -20,10 +20,11 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
 from .. import logos
+from ..countries import country_choices
 from ..importer import MAX_FILE_BYTES, ImportFileError, import_participants, iter_csv
 from ..models import Offering, Participant, Relationship, Status
 from ..search import refresh_search_index
-from .base import URL_FIELDS_ASSUME_HTTPS
+from .base import INLINE_FIELDS, URL_FIELDS_ASSUME_HTTPS
 from .filters import SegmentFilter, TierFilter, VerifiedAgeFilter
 
 # The uploaded CSV waits in the session between preview and confirm; sessions live in
@@ -39,7 +40,7 @@ class ParticipantAdminForm(forms.ModelForm):
     # A plain file field: ImageField's own check would accept GIF, BMP, TIFF... and
     # answer an SVG with a vague message; validate_logo says what is accepted.
     logo = forms.FileField(
-        label=gettext_lazy("logo"),
+        label=gettext_lazy("Logo"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
         help_text=format_lazy(
@@ -48,6 +49,12 @@ class ParticipantAdminForm(forms.ModelForm):
             max=logos.MAX_DIMENSION,
         ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "country" in self.fields:
+            # Built per form so the names follow the curator's language.
+            self.fields["country"].widget = forms.Select(choices=[("", "—"), *country_choices()])
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")
@@ -58,7 +65,7 @@ class ParticipantAdminForm(forms.ModelForm):
 
 
 class OfferingInline(admin.TabularInline):
-    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+    formfield_overrides = INLINE_FIELDS
     model = Offering
     fields = ["segment", "name", "description", "url"]
     autocomplete_fields = ["segment"]
@@ -68,9 +75,9 @@ class OfferingInline(admin.TabularInline):
 class SuppliesInline(admin.TabularInline):
     """This participant as supplier: the customers it supplies."""
 
-    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     model = Relationship
     fk_name = "supplier"
+    formfield_overrides = INLINE_FIELDS
     fields = ["kind", "customer", "evidence", "evidence_url"]
     autocomplete_fields = ["customer"]
     verbose_name = gettext_lazy("customer (this participant supplies)")
@@ -81,9 +88,9 @@ class SuppliesInline(admin.TabularInline):
 class SuppliedByInline(admin.TabularInline):
     """This participant as customer: the suppliers it depends on."""
 
-    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     model = Relationship
     fk_name = "customer"
+    formfield_overrides = INLINE_FIELDS
     fields = ["kind", "supplier", "evidence", "evidence_url"]
     autocomplete_fields = ["supplier"]
     verbose_name = gettext_lazy("supplier (supplies this participant)")

@@ -76,7 +76,6 @@ class SubmissionAdmin(admin.ModelAdmin):
         "kind",
         "status",
         "submitter_name",
-        "submitter_email",
         "created_at",
         "reviewed_by",
         "reviewed_at",
@@ -163,7 +162,10 @@ class SubmissionAdmin(admin.ModelAdmin):
         }
         if submission.kind == SubmissionKind.CORRECTION:
             context["rows"] = services.correction_rows(submission)
-            context["conflicts"] = services.conflicting_fields(submission)
+            context["conflicts"] = [
+                str(Participant._meta.get_field(name).verbose_name)
+                for name in services.conflicting_fields(submission)
+            ]
         else:
             context.update(_new_listing_context(submission.data))
         return context
