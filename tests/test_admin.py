@@ -357,3 +357,18 @@ def test_submissions_cannot_be_added_or_deleted_by_moderators(client):
         == 403
     )
     assert Submission.objects.filter(pk=submission.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "proposed",
+    ["[]", '"text"', "null", '{"offerings": "x"}', '{"founded": 99999}', '{"suppliers": [1, 2]}'],
+)
+def test_malformed_proposals_never_cause_a_server_error(client, proposed):
+    client.force_login(make_user("mona", "Moderators"))
+    submission = new_listing()
+    response = _review(client, submission, "approve", proposed=proposed)
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    response = client.post(f"/admin/directory/submission/{submission.pk}/change/", {"proposed": "{}"})
+    assert response.status_code == 200 and "Choose approve, reject or spam." in response.content.decode()
+    submission.refresh_from_db()
+    assert submission.status == "pending" and not Participant.objects.exists()
