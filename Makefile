@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= $(shell echo $${WEB_CONCURRENCY:-3})
 
-.PHONY: run test lint format serve venv bench clean
+.PHONY: run test lint format serve venv bench backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -29,12 +29,40 @@ run: $(VENV)/.runtime
 	$(BIN)/python manage.py load_seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Production-like serving: gunicorn, DEBUG off, static files from whitenoise (hashed and
+# compressed by collectstatic). Plain http on loopback unless the environment says otherwise;
+# WEB_CONCURRENCY sets the worker count (default 3: 2 cores x 1 + 1 for a database-bound app).
+serve: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_seed
+	export DEBUG=$${DEBUG:-false} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
+	       SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} SECURE_COOKIES=$${SECURE_COOKIES:-false} \
+	       SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}; \
+	$(BIN)/python manage.py collectstatic --noinput -v 0 && \
+	exec $(BIN)/gunicorn chainsite.wsgi --workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 30 \
+	     --access-logfile $${ACCESS_LOG:--}
+
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Benchmarks against DATABASE_URL (PostgreSQL for meaningful numbers); see docs/performance.md.
+BENCH_SIZES ?= 1000,10000,100000
+bench: $(VENV)/.runtime
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_seed
+	$(BIN)/python manage.py bench --sizes $(BENCH_SIZES)
+
+# Backups of the database in DATABASE_URL: `make backup`, then `make restore FILE=backups/…`.
+backup: $(VENV)/.runtime
+	$(BIN)/python manage.py backup
+
+restore: $(VENV)/.runtime
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/chainsite-….dump"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)" --yes
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .

@@ -134,19 +134,17 @@ class Participant(BilingualMixin, models.Model):
     """An organisation in the chain: a company, lab, open-source project or institution."""
 
     slug = models.SlugField(max_length=120, unique=True)
-    name_en = models.CharField(_("name (English)"), max_length=200, blank=True, db_index=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
     description_en = models.TextField(_("description (English)"), blank=True, max_length=4000)
     description_zh = models.TextField(_("description (Chinese)"), blank=True, max_length=4000)
     website = models.URLField(_("website"), max_length=300, blank=True)
-    website_domain = models.CharField(max_length=253, blank=True, db_index=True, editable=False)
-    country = models.CharField(_("HQ country"), max_length=2, blank=True, db_index=True)
-    founded = models.PositiveSmallIntegerField(_("founded"), null=True, blank=True, db_index=True)
-    kind = models.CharField(
-        _("kind"), max_length=12, choices=Kind.choices, default=Kind.VENDOR, db_index=True
-    )
+    website_domain = models.CharField(max_length=253, blank=True, editable=False)
+    country = models.CharField(_("HQ country"), max_length=2, blank=True)
+    founded = models.PositiveSmallIntegerField(_("founded"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.VENDOR)
     open_source = models.CharField(
-        _("open source"), max_length=6, choices=OpenSource.choices, default=OpenSource.NO, db_index=True
+        _("open source"), max_length=6, choices=OpenSource.choices, default=OpenSource.NO
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     featured = models.BooleanField(_("featured"), default=False)
@@ -161,10 +159,10 @@ class Participant(BilingualMixin, models.Model):
         related_name="subsidiaries",
     )
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
-    is_synthetic = models.BooleanField(default=False, editable=False, db_index=True)
+    is_synthetic = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
-    published_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Denormalised search text, rebuilt by ParticipantQuerySet-level refresh (see search.py):
     # A = names, B = tags, offerings and segments, C = descriptions.
     search_names = models.TextField(blank=True, editable=False)
@@ -179,11 +177,18 @@ class Participant(BilingualMixin, models.Model):
 
     class Meta:
         ordering = ["name_en"]
+        # One composite index per listing filter and ordering, as every public query
+        # filters on status first; no single-column duplicates, which slow bulk writes.
         indexes = [
             models.Index(fields=["status", "name_en"], name="participant_status_name"),
             models.Index(fields=["status", "-updated_at"], name="participant_status_updated"),
             models.Index(fields=["status", "founded"], name="participant_status_founded"),
             models.Index(fields=["status", "featured"], name="participant_status_featured"),
+            models.Index(fields=["status", "country"], name="participant_status_country"),
+            models.Index(fields=["status", "kind"], name="participant_status_kind"),
+            models.Index(fields=["status", "open_source"], name="participant_status_open"),
+            models.Index(fields=["status", "-published_at"], name="participant_status_published"),
+            models.Index(fields=["website_domain"], name="participant_website_domain"),
         ]
         constraints = [
             models.CheckConstraint(

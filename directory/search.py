@@ -64,12 +64,13 @@ def _tsquery_text(q):
     return " ".join(out)
 
 
-def search_vector_expression():
-    """The weighted vector stored in ``search_vector`` (PostgreSQL only)."""
+def search_vector_expression(names="search_names", terms="search_terms", body="search_body"):
+    """The weighted vector stored in ``search_vector`` (PostgreSQL only), by default
+    from the row's own denormalised columns."""
     return (
-        SearchVector("search_names", weight="A", config="simple")
-        + SearchVector("search_terms", weight="B", config="simple")
-        + SearchVector("search_body", weight="C", config="simple")
+        SearchVector(names, weight="A", config="simple")
+        + SearchVector(terms, weight="B", config="simple")
+        + SearchVector(body, weight="C", config="simple")
     )
 
 

@@ -8,7 +8,7 @@ PASSWORD = "curate-the-chain-42"
 
 
 def make_user(username, group=None, superuser=False):
-    """A staff user, optionally in one of the curator groups created by migration 0004."""
+    """A staff user, optionally in one of the curator groups created by migration 0005."""
     if superuser:
         return User.objects.create_superuser(username, f"{username}@example.com", PASSWORD)
     user = User.objects.create_user(username, f"{username}@example.com", PASSWORD, is_staff=True)

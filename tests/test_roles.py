@@ -87,7 +87,8 @@ def test_create_curator_makes_a_staff_user_in_the_group(monkeypatch, client):
     carol = User.objects.get(username="carol")
     assert carol.is_staff and not carol.is_superuser
     assert [g.name for g in carol.groups.all()] == ["Moderators"]
-    assert client.login(username="carol", password=PASSWORD)
+    response = client.post("/admin/login/?next=/admin/", {"username": "carol", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.get("/admin/directory/submission/").status_code == 200
 
     with pytest.raises(CommandError, match="already exists"):

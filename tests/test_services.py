@@ -207,3 +207,29 @@ def test_marking_spam_keeps_the_submission_and_writes_nothing_else(moderator):
     submission.refresh_from_db()
     assert submission.status == "spam" and submission.reviewed_by == moderator
     assert Submission.objects.count() == 1 and Participant.objects.count() == 0
+
+
+def test_submissions_from_the_public_forms_are_applied_and_their_status_page_follows(client, small_chain):
+    """The Submission.data contract end to end: /submit/ and /suggest/ produce what
+    approval applies, and the submitter's status page shows the outcome."""
+    from . import submission_data
+
+    moderator = make_user("mona", "Moderators")
+    post = submission_data.new_listing(suppliers=[("azure", "compute")], customers=[("openai", "data")])
+    assert client.post("/submit/", post).status_code == 302
+    submission = Submission.objects.get(kind="new")
+
+    participant = services.approve_submission(submission, moderator)
+
+    assert (participant.name_zh, participant.founded, participant.status) == ("月之暗面", 2023, "published")
+    assert list(participant.offerings.values_list("segment__slug", "name")) == [("foundation-models", "Kimi")]
+    assert list(participant.supplied_by.values_list("supplier__slug", flat=True)) == ["azure"]
+    assert list(participant.supplies.values_list("customer__slug", flat=True)) == ["openai"]
+    assert "Approved" in client.get(submission.get_absolute_url()).content.decode()
+
+    openai = small_chain["openai"]
+    post = submission_data.correction(openai, founded="2015", name_zh="开放人工智能")
+    assert client.post(f"/participants/{openai.slug}/suggest/", post).status_code == 302
+    fix = Submission.objects.get(kind="correction")
+    services.reject_submission(fix, moderator, "Please cite a source for the Chinese name.")
+    assert "Please cite a source" in client.get(fix.get_absolute_url()).content.decode()

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 ROLES = {"editor": "Editors", "moderator": "Moderators"}
 
@@ -43,7 +44,8 @@ class Command(BaseCommand):
         user.save()
         user.groups.set(groups)
         names = ", ".join(g.name for g in groups)
-        self.stdout.write(f"Created curator {username} ({names}); they can log in at /admin/.")
+        login = reverse("admin:login")
+        self.stdout.write(f"Created curator {username} ({names}); they can log in at {login}")
 
     def _ask_password(self):
         password = getpass.getpass("Password: ")

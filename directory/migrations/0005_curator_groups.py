@@ -42,7 +42,7 @@ def delete_groups(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("directory", "0003_postgres_search_index"),
+        ("directory", "0004_index_tuning"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

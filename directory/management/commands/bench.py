@@ -1,0 +1,182 @@
+import json
+import logging
+import statistics
+import time
+import tracemalloc
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, reset_queries
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from directory.models import Participant, Segment
+from directory.synthetic import clear_synthetic, generate_synthetic
+
+COMMON_WORDS = ["data", "model", "cloud", "gpu", "platform", "generation", "agent", "training"]
+RARE_WORDS = ["cambricon", "hbm3e", "kling", "wafer-scale", "milvus", "ragflow", "llama-factory", "oklo"]
+CHINESE_WORDS = ["芯片", "数据", "模型", "向量", "智能体", "液冷", "法律", "算力"]
+COUNTRIES = ["US", "CN", "GB", "DE", "FR", "JP"]
+TRIVIAL = "/robots.txt"
+
+
+def _percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure server time (median, 95th percentile) and query counts of the main pages at "
+        "several data sizes, against DATABASE_URL. Adds and finally removes synthetic data."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--sizes", default="1000,10000,100000", help="participant counts, comma-separated"
+        )
+        parser.add_argument("--runs", type=int, default=30, help="requests per page and size (>= 30)")
+        parser.add_argument("--keep", action="store_true", help="keep the synthetic data afterwards")
+        parser.add_argument("--output", default="", help="JSON file (default bench/results/<time>-<db>.json)")
+
+    def handle(self, sizes, runs, keep, output, **options):
+        try:
+            sizes = sorted(int(s) for s in sizes.split(","))
+        except ValueError as exc:
+            raise CommandError("--sizes takes integers such as 1000,10000") from exc
+        if runs < 1:
+            raise CommandError("--runs must be positive")
+        logging.getLogger("django.request").setLevel(logging.ERROR)  # no line per 404 in the table
+        clear_synthetic()
+        real = Participant.objects.count()
+        results = []
+        with override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver"]):
+            for size in sizes:
+                missing = size - Participant.objects.count()
+                if missing > 0:
+                    self.stdout.write(f"generating {missing} synthetic participants for N={size} …")
+                    generate_synthetic(missing, seed=size)
+                self._analyze()
+                self.stdout.write(f"measuring N={Participant.objects.count()} ({runs} runs per page) …")
+                results.extend(self._measure(size, runs))
+        if not keep:
+            clear_synthetic()
+        report = {
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "database": connection.vendor,
+            "real_participants": real,
+            "runs": runs,
+            "results": results,
+        }
+        self._print(results)
+        path = output or (
+            settings.BASE_DIR
+            / "bench"
+            / "results"
+            / f"{report['when'][:19].replace(':', '')}-{connection.vendor}.json"
+        )
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(report, handle, indent=2, ensure_ascii=False)
+        self.stdout.write(f"written to {path}")
+
+    def _analyze(self):
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+    def _pages(self, runs):
+        """Each page as a list of ``runs`` distinct URLs, so no run repeats a cached one."""
+        segments = list(Segment.objects.values_list("slug", flat=True))
+        slugs = list(
+            Participant.objects.published().order_by("?").values_list("slug", flat=True)[: max(runs, 1)]
+        )
+        smallest = min(
+            segments, key=lambda s: Participant.objects.published().filter(offerings__segment__slug=s).count()
+        )
+
+        def rotate(items, i):
+            return items[i % len(items)]
+
+        return {
+            "trivial view (baseline)": [TRIVIAL] * runs,
+            "/ (chain map)": ["/"] * runs,
+            "segment page": [f"/segments/{rotate(segments, i)}/" for i in range(runs)],
+            "listing, unfiltered": [f"/participants/?page={1 + i % 10}" for i in range(runs)],
+            "listing, filtered": [
+                f"/participants/?segment={rotate(segments, i)}&country={rotate(COUNTRIES, i)}"
+                "&open_source=true"
+                for i in range(runs)
+            ],
+            "search, common word": [
+                f"/participants/?q={rotate(COMMON_WORDS, i)}&page={1 + i // 8}" for i in range(runs)
+            ],
+            "search, rare word": [
+                f"/participants/?q={rotate(RARE_WORDS, i)}&page={1 + i // 8}" for i in range(runs)
+            ],
+            "search, Chinese word": [
+                f"/participants/?q={rotate(CHINESE_WORDS, i)}&page={1 + i // 8}" for i in range(runs)
+            ],
+            "listing, -updated, page 50": [
+                f"/participants/?ordering=-updated&page={50 + i % 5}" for i in range(runs)
+            ],
+            "participant page": [f"/participants/{rotate(slugs, i)}/" for i in range(runs)],
+            "API participants by segment": [
+                f"/api/participants/?segment={rotate(segments, i)}&page={1 + i // 10}" for i in range(runs)
+            ],
+            f"export.csv (segment {smallest})": [f"/participants/export.csv?segment={smallest}"] * runs,
+        }
+
+    def _measure(self, size, runs):
+        client = Client()
+        rows = []
+        for name, urls in self._pages(runs).items():
+            client.get(urls[0])  # warm up code paths and connections, not the page cache
+            times, queries, statuses, peak = [], set(), set(), 0
+            for url in urls:
+                cache.clear()
+                reset_queries()
+                streaming = "export" in name
+                if streaming:
+                    tracemalloc.start()
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    if getattr(response, "streaming", False):
+                        for _ in response.streaming_content:
+                            pass
+                    times.append((time.perf_counter() - started) * 1000)
+                if streaming:
+                    peak = max(peak, tracemalloc.get_traced_memory()[1])
+                    tracemalloc.stop()
+                queries.add(len(captured))
+                statuses.add(response.status_code)
+            rows.append(
+                {
+                    "size": size,
+                    "page": name,
+                    "p50_ms": round(statistics.median(times), 2),
+                    "p95_ms": round(_percentile(times, 0.95), 2),
+                    "queries": sorted(queries),
+                    "statuses": sorted(statuses),
+                    "peak_memory_kb": round(peak / 1024) if peak else None,
+                }
+            )
+        baseline = rows[0]["p50_ms"] or 1e-6
+        for row in rows:
+            row["ratio_to_trivial"] = round(row["p50_ms"] / baseline, 1)
+        return rows
+
+    def _print(self, results):
+        header = (
+            f"{'N':>7}  {'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'x triv':>7} {'queries':>8}  status  memory"
+        )
+        self.stdout.write(header)
+        self.stdout.write("-" * len(header))
+        for r in results:
+            memory = f"{r['peak_memory_kb']} kB" if r["peak_memory_kb"] else ""
+            self.stdout.write(
+                f"{r['size']:>7}  {r['page']:<34} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
+                f"{r['ratio_to_trivial']:>7.1f} {','.join(map(str, r['queries'])):>8}  "
+                f"{','.join(map(str, r['statuses'])):<6}  {memory}"
+            )
