@@ -216,8 +216,12 @@ class ParticipantAdmin(SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         response = super().history_form_view(request, object_id, version_id, extra_context)
         if request.method == "POST" and response.status_code == 302:
-            # A restored version brings back old names and descriptions.
+            # A restored version brings back old names and descriptions, and perhaps an
+            # older logo whose thumbnail was removed when it was replaced.
             refresh_search_index([object_id])
+            participant = Participant.objects.get(pk=object_id)
+            if participant.logo and participant.logo.storage.exists(participant.logo.name):
+                logos.save_thumbnail(participant.logo)
         return response
 
     # Bulk actions. They record history with the curator as the author, like a save.
