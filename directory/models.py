@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .countries import CODES
+from .logos import thumbnail_name
 from .urls_util import domain_of
 
 FOUNDED_MIN = 1800
@@ -267,6 +268,14 @@ class Participant(BilingualMixin, models.Model):
         prefetched offerings, see ``ParticipantQuerySet.for_cards``)."""
         segments = {o.segment_id: o.segment for o in self.offerings.all()}
         return sorted(segments.values(), key=lambda s: (TIER_ORDER.index(s.tier), s.order, s.slug))
+
+    @property
+    def logo_url(self):
+        """URL of the logo's 128-pixel thumbnail, or "" when there is no logo (pages then
+        show ``monogram``). The thumbnail is written when the logo is saved (logos.py)."""
+        if not self.logo:
+            return ""
+        return self.logo.storage.url(thumbnail_name(self.logo.name))
 
     @property
     def monogram(self):
