@@ -6,6 +6,7 @@ import hashlib
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
@@ -20,6 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
 from .. import logos
+from ..caching import bump_generation
 from ..countries import country_choices
 from ..importer import MAX_FILE_BYTES, ImportFileError, import_participants, iter_csv
 from ..models import Offering, Participant, Relationship, Status
@@ -242,6 +244,8 @@ class ParticipantAdmin(SimpleHistoryAdmin):
             bulk_update_with_history(
                 objs, Participant, fields, default_user=request.user, default_change_reason=reason
             )
+            # Bulk updates send no save signals: invalidate the public caches here.
+            transaction.on_commit(bump_generation, robust=True)
         return len(objs)
 
     def _done(self, request, count, verb):
