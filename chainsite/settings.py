@@ -144,6 +144,13 @@ else:
         }
     }
 
+# Seconds an anonymous visitor's page stays cached (0 turns the page cache off); any
+# change to the directory invalidates every cached page at once (directory/caching.py).
+PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 300)
+# Seconds the listing's totals, facet counts and the chain map's counts are kept (same
+# invalidation); these are what grows with the directory's size.
+COUNT_CACHE_SECONDS = envint("COUNT_CACHE_SECONDS", 3600)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
 from django.http import QueryDict
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from .caching import cached_value
 from .facets import FACETS, facets
 from .filters import ParticipantFilter, lenient_filterset
 from .models import Segment
@@ -80,10 +82,13 @@ def page_size_from(value, notes):
     return clamped
 
 
-def page_of(queryset, value, page_size, notes):
+def page_of(queryset, value, page_size, notes, total=None):
     """The requested page. A malformed page number gives the first page and a number past
-    the end gives the last page, each with a note (see docs/browsing.md)."""
+    the end gives the last page, each with a note (see docs/browsing.md). ``total``, when
+    known, saves the count query."""
     paginator = Paginator(queryset, page_size, allow_empty_first_page=True)
+    if total is not None:
+        paginator.count = total  # a cached_property: setting it skips the COUNT query
     try:
         number = int(value or 1)
     except (TypeError, ValueError):
@@ -104,5 +109,23 @@ def build_listing(params, queryset, facet_names=FACETS, segments=None):
     segments = list(Segment.objects.all()) if segments is None else segments
     filterset, notes = lenient_filterset(params, queryset=queryset, segments=segments)
     page_size = page_size_from(params.get("page_size"), notes)
-    page = page_of(filterset.qs.for_cards(), params.get("page"), page_size, notes)
-    return Listing(filterset, page, page_size, facets(filterset, facet_names), notes)
+    # Counting is the cost at scale: the total and the facets depend only on the filter
+    # (not on page or order), so they are kept per filter until the directory changes.
+    key = _filter_key(filterset, queryset)
+    total = cached_value("count", key, filterset.qs.count)
+    page = page_of(filterset.qs.for_cards(), params.get("page"), page_size, notes, total)
+    counts = cached_value(
+        "facets", (*key, get_language(), tuple(facet_names)), lambda: facets(filterset, facet_names)
+    )
+    return Listing(filterset, page, page_size, counts, notes)
+
+
+def _filter_key(filterset, queryset):
+    """What the result set depends on: the base queryset and the cleaned filter values."""
+    data = filterset.form.cleaned_data if filterset.is_valid() else {}
+    values = tuple(
+        (name, tuple(sorted(value)) if isinstance(value, list) else str(value))
+        for name, value in sorted(data.items())
+        if value and name != "ordering"
+    )
+    return (str(queryset.query), values)

@@ -77,15 +77,20 @@ class SegmentQuerySet(models.QuerySet):
 class Segment(BilingualMixin, models.Model):
     """One link of the chain (e.g. AI chips), in one of three tiers."""
 
-    slug = models.SlugField(max_length=80, unique=True)
-    tier = models.CharField(max_length=12, choices=Tier.choices, db_index=True)
-    order = models.PositiveSmallIntegerField(default=0)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    tier = models.CharField(_("tier"), max_length=12, choices=Tier.choices, db_index=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
     name_en = models.CharField(_("name (English)"), max_length=120)
     name_zh = models.CharField(_("name (Chinese)"), max_length=120, blank=True)
     description_en = models.TextField(_("description (English)"), blank=True, max_length=2000)
     description_zh = models.TextField(_("description (Chinese)"), blank=True, max_length=2000)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent segment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     history = HistoricalRecords()
 
@@ -93,6 +98,8 @@ class Segment(BilingualMixin, models.Model):
 
     class Meta:
         ordering = ["order", "slug"]
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
         constraints = [
             models.CheckConstraint(condition=Q(tier__in=Tier.values), name="segment_tier_valid"),
             models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="segment_not_own_parent"),
@@ -108,11 +115,13 @@ class Segment(BilingualMixin, models.Model):
 class Tag(models.Model):
     """A free keyword curators attach to participants (e.g. ``gpu``, ``rag``)."""
 
-    slug = models.SlugField(max_length=60, unique=True)
-    name = models.CharField(max_length=60)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=60)
 
     class Meta:
         ordering = ["slug"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
 
     def __str__(self):
         return self.name
@@ -174,13 +183,13 @@ class ParticipantQuerySet(models.QuerySet):
 class Participant(BilingualMixin, models.Model):
     """An organisation in the chain: a company, lab, open-source project or institution."""
 
-    slug = models.SlugField(max_length=120, unique=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
     description_en = models.TextField(_("description (English)"), blank=True, max_length=4000)
     description_zh = models.TextField(_("description (Chinese)"), blank=True, max_length=4000)
     website = models.URLField(_("website"), max_length=300, blank=True)
-    website_domain = models.CharField(max_length=253, blank=True, editable=False)
+    website_domain = models.CharField(_("website domain"), max_length=253, blank=True, editable=False)
     country = models.CharField(_("HQ country"), max_length=2, blank=True)
     founded = models.PositiveSmallIntegerField(_("founded"), null=True, blank=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.VENDOR)
@@ -190,7 +199,7 @@ class Participant(BilingualMixin, models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     featured = models.BooleanField(_("featured"), default=False)
     last_verified = models.DateField(_("last verified"), null=True, blank=True)
-    tags = models.ManyToManyField(Tag, blank=True, related_name="participants")
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="participants")
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent organisation"),
@@ -201,9 +210,9 @@ class Participant(BilingualMixin, models.Model):
     )
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
     is_synthetic = models.BooleanField(default=False, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now, editable=False)
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
     # Denormalised search text, rebuilt by ParticipantQuerySet-level refresh (see search.py):
     # A = names, B = tags, offerings and segments, C = descriptions.
     search_names = models.TextField(blank=True, editable=False)
@@ -218,6 +227,8 @@ class Participant(BilingualMixin, models.Model):
 
     class Meta:
         ordering = ["name_en"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
         # One composite index per listing filter and ordering, as every public query
         # filters on status first; no single-column duplicates, which slow bulk writes.
         indexes = [
@@ -292,8 +303,12 @@ class Participant(BilingualMixin, models.Model):
 class Offering(models.Model):
     """What a participant provides in one segment: a product, service, model, data set or API."""
 
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="offerings")
-    segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="offerings")
+    participant = models.ForeignKey(
+        Participant, verbose_name=_("participant"), on_delete=models.CASCADE, related_name="offerings"
+    )
+    segment = models.ForeignKey(
+        Segment, verbose_name=_("segment"), on_delete=models.PROTECT, related_name="offerings"
+    )
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True, max_length=2000)
     url = models.URLField(_("URL"), max_length=300, blank=True)
@@ -301,6 +316,8 @@ class Offering(models.Model):
 
     class Meta:
         ordering = ["segment__order", "name"]
+        verbose_name = _("offering")
+        verbose_name_plural = _("offerings")
         indexes = [models.Index(fields=["segment", "participant"], name="offering_segment_participant")]
         constraints = [
             models.UniqueConstraint(
@@ -325,16 +342,22 @@ class RelationshipKind(models.TextChoices):
 class Relationship(models.Model):
     """A supply link in the chain: ``supplier`` provides something to ``customer``."""
 
-    supplier = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="supplies")
-    customer = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="supplied_by")
+    supplier = models.ForeignKey(
+        Participant, verbose_name=_("supplier"), on_delete=models.CASCADE, related_name="supplies"
+    )
+    customer = models.ForeignKey(
+        Participant, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="supplied_by"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=RelationshipKind.choices)
     evidence = models.TextField(_("evidence"), blank=True, max_length=1000)
     evidence_url = models.URLField(_("evidence URL"), max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["kind", "supplier__name_en"]
+        verbose_name = _("relationship")
+        verbose_name_plural = _("relationships")
         indexes = [models.Index(fields=["customer", "kind"], name="relationship_customer_kind")]
         constraints = [
             models.CheckConstraint(condition=~Q(supplier=models.F("customer")), name="relationship_not_self"),
@@ -387,33 +410,48 @@ class Submission(models.Model):
     """
 
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
-    kind = models.CharField(max_length=10, choices=SubmissionKind.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=SubmissionKind.choices)
     participant = models.ForeignKey(
-        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+        Participant,
+        verbose_name=_("participant"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="submissions",
     )
-    data = models.JSONField(default=dict)
-    original = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(_("data"), default=dict)
+    original = models.JSONField(_("original"), default=dict, blank=True)
     status = models.CharField(
-        max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.PENDING
+        _("status"), max_length=10, choices=SubmissionStatus.choices, default=SubmissionStatus.PENDING
     )
-    submitter_name = models.CharField(max_length=120)
-    submitter_email = models.EmailField(max_length=254)
+    submitter_name = models.CharField(_("submitter name"), max_length=120)
+    submitter_email = models.EmailField(_("submitter email"), max_length=254)
     submitter_relation = models.CharField(
-        max_length=10, choices=SubmitterRelation.choices, default=SubmitterRelation.OTHER
+        _("submitter relation"),
+        max_length=10,
+        choices=SubmitterRelation.choices,
+        default=SubmitterRelation.OTHER,
     )
-    note = models.TextField(blank=True, max_length=2000)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_reason = models.TextField(blank=True, max_length=2000)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_reason = models.TextField(_("review reason"), blank=True, max_length=2000)
 
     objects = SubmissionQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
         indexes = [models.Index(fields=["status", "created_at"], name="submission_status_created")]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=SubmissionKind.values), name="submission_kind_valid"),

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .caching import bump_generation
 from .models import TIER_ORDER, Offering, Participant, Relationship, Segment, Tag
 from .search import index_text
 
@@ -231,6 +232,7 @@ def generate_synthetic(count, batch_size=5000, seed=1, progress=None):
                     [Participant.tags.through(participant_id=pk, tag_id=tag.pk) for pk in ids],
                 )
                 _insert(Relationship, links)
+            transaction.on_commit(bump_generation, robust=True)  # COPY sends no signals
             created += len(ids)
             if progress:
                 progress(created, count)
@@ -347,4 +349,5 @@ def clear_synthetic():
         for sql in statements:
             cursor.execute(sql)
         deleted = cursor.rowcount
+        transaction.on_commit(bump_generation, robust=True)
     return deleted

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
+from django.test import override_settings
 
 from directory.models import Offering, Participant, Relationship, Segment
 from directory.search import refresh_search_index
@@ -133,6 +134,15 @@ def make_chain(n):
         for a, b in zip(participants, participants[1:], strict=False)
     )
     return participants
+
+
+@pytest.fixture(autouse=True)
+def _no_page_or_count_cache():
+    """Tests see live pages and counts (and `response.context`); the caches have their own
+    tests in test_caching.py. Inside a test transaction on_commit never fires, so cached
+    counts would otherwise go stale within a test."""
+    with override_settings(PAGE_CACHE_SECONDS=0, COUNT_CACHE_SECONDS=0):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -364,3 +364,13 @@ def test_detail_queries_do_not_grow_with_the_data(client, chain, django_assert_n
     with django_assert_num_queries(5):
         microsoft = client.get("/api/participants/microsoft/").json()
     assert len(microsoft["suppliers"]) == 30 and len(microsoft["customers"]) == 30
+
+
+@pytest.mark.parametrize("params", PARITY_PARAMS, ids=lambda p: urlencode(p, doseq=True) or "none")
+def test_same_result_set_as_the_html_listing_page(client, chain, params):
+    """The HTML listing and the API, asked the same question, give the same participants
+    in the same order (one FilterSet and one search function serve both)."""
+    html = client.get("/participants/", {**params, "page_size": 100})
+    assert html.status_code == 200
+    listed = [p.slug for p in html.context["listing"].page.object_list]
+    assert slugs(client.get("/api/participants/", {**params, "page_size": 100})) == listed

@@ -6,6 +6,7 @@ import hashlib
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
@@ -15,11 +16,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import bulk_update_with_history
 
 from .. import logos
+from ..caching import bump_generation
 from ..countries import country_choices
 from ..importer import MAX_FILE_BYTES, ImportFileError, import_participants, iter_csv
 from ..models import Offering, Participant, Relationship, Status
@@ -242,6 +244,8 @@ class ParticipantAdmin(SimpleHistoryAdmin):
             bulk_update_with_history(
                 objs, Participant, fields, default_user=request.user, default_change_reason=reason
             )
+            # Bulk updates send no save signals: invalidate the public caches here.
+            transaction.on_commit(bump_generation, robust=True)
         return len(objs)
 
     def _done(self, request, count, verb):
@@ -255,7 +259,9 @@ class ParticipantAdmin(SimpleHistoryAdmin):
     @admin.action(permissions=["change"], description=gettext_lazy("Publish selected participants"))
     def publish(self, request, queryset):
         self._done(
-            request, self._update(request, queryset, "Published", status=Status.PUBLISHED), _("published")
+            request,
+            self._update(request, queryset, "Published", status=Status.PUBLISHED),
+            pgettext("participants were", "published"),
         )
 
     @admin.action(
@@ -263,7 +269,9 @@ class ParticipantAdmin(SimpleHistoryAdmin):
     )
     def unpublish(self, request, queryset):
         self._done(
-            request, self._update(request, queryset, "Unpublished", status=Status.DRAFT), _("unpublished")
+            request,
+            self._update(request, queryset, "Unpublished", status=Status.DRAFT),
+            pgettext("participants were", "unpublished"),
         )
 
     @admin.action(
@@ -272,21 +280,31 @@ class ParticipantAdmin(SimpleHistoryAdmin):
     )
     def archive(self, request, queryset):
         self._done(
-            request, self._update(request, queryset, "Archived", status=Status.ARCHIVED), _("archived")
+            request,
+            self._update(request, queryset, "Archived", status=Status.ARCHIVED),
+            pgettext("participants were", "archived"),
         )
 
     @admin.action(permissions=["change"], description=gettext_lazy("Feature selected participants"))
     def feature(self, request, queryset):
-        self._done(request, self._update(request, queryset, "Featured", featured=True), _("featured"))
+        self._done(
+            request,
+            self._update(request, queryset, "Featured", featured=True),
+            pgettext("participants were", "featured"),
+        )
 
     @admin.action(permissions=["change"], description=gettext_lazy("Stop featuring selected participants"))
     def unfeature(self, request, queryset):
-        self._done(request, self._update(request, queryset, "Unfeatured", featured=False), _("unfeatured"))
+        self._done(
+            request,
+            self._update(request, queryset, "Unfeatured", featured=False),
+            pgettext("participants were", "unfeatured"),
+        )
 
     @admin.action(permissions=["change"], description=gettext_lazy("Mark selected as verified today"))
     def mark_verified_today(self, request, queryset):
         count = self._update(request, queryset, "Verified", last_verified=timezone.localdate())
-        self._done(request, count, _("marked verified today"))
+        self._done(request, count, pgettext("participants were", "marked verified today"))
 
     @admin.action(permissions=["view"], description=gettext_lazy("Export selected as CSV"))
     def export_csv(self, request, queryset):

@@ -4,9 +4,11 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from .. import chain
+from ..caching import cache_public_page, cached_value
 from ..countries import country_name
 from ..filters import in_segments, lenient_filterset, segment_ids_with_children
 from ..importer import iter_csv
@@ -16,14 +18,20 @@ from ..seo import organization_jsonld
 
 
 @require_GET
+@cache_public_page
 def home(request):
     """The chain map: three tiers of segment panels, and the stats strip."""
-    tiers = chain.chain_map(list(Segment.objects.all()))
-    context = {"tiers": tiers, "stats": chain.stats(tiers), "total": Participant.objects.published().count()}
-    return render(request, "directory/home.html", context)
+
+    def build():
+        tiers = chain.chain_map(list(Segment.objects.all()))
+        return {"tiers": tiers, "stats": chain.stats(tiers), "total": Participant.objects.published().count()}
+
+    # The map only changes when the directory does: kept per language until then.
+    return render(request, "directory/home.html", cached_value("chain-map", (get_language(),), build))
 
 
 @require_GET
+@cache_public_page
 def segment_detail(request, slug):
     """One segment: description, sub-segments, neighbours up- and downstream, its
     filterable participants and who supplies or buys from them."""
@@ -49,6 +57,7 @@ def segment_detail(request, slug):
 
 
 @require_GET
+@cache_public_page
 def participant_list(request):
     """The filterable, searchable listing (DESIGN.md's parameters)."""
     listing = build_listing(request.GET, Participant.objects.published())
@@ -67,6 +76,7 @@ def _render_listing(request, template, context):
 
 
 @require_GET
+@cache_public_page
 def participant_detail(request, slug):
     """Everything public about one published participant."""
     participant = get_object_or_404(Participant.objects.published().for_page(), slug=slug)

@@ -1,0 +1,93 @@
+"""Caching of public pages and of expensive counts, invalidated when the directory changes.
+
+Every cache key carries the directory's current *generation*, a random token that is
+replaced after any committed change to segments, participants, offerings, relationships
+or tags (``bump_generation``, wired up in ``signals.py`` and called directly after bulk
+writes that send no signals). Old entries are never read again and expire by themselves,
+so invalidation is a single cache write, correct across processes and hosts when the
+cache is Redis.
+"""
+
+import functools
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
+
+GENERATION_KEY = "directory:generation"
+
+
+def generation():
+    """The current generation token (created on first use)."""
+    token = cache.get(GENERATION_KEY)
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(GENERATION_KEY, token, timeout=None):
+            token = cache.get(GENERATION_KEY) or token
+    return token
+
+
+def bump_generation():
+    """Make every cached page and count stale; call after a committed change."""
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def _key(kind, *parts):
+    digest = hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"directory:{kind}:{generation()}:{digest}"
+
+
+def cached_value(kind, parts, compute):
+    """``compute()``'s value, cached under ``kind`` + ``parts`` for this generation
+    (for COUNT_CACHE_SECONDS; 0 computes every time)."""
+    if settings.COUNT_CACHE_SECONDS <= 0:
+        return compute()
+    key = _key(kind, *parts)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, settings.COUNT_CACHE_SECONDS)
+    return value
+
+
+def _cacheable_request(request):
+    """Anonymous GET/HEAD requests only: anyone with a session (curators) sees live pages."""
+    return (
+        settings.PAGE_CACHE_SECONDS > 0
+        and request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+def cache_public_page(view):
+    """Serve the view's response from the cache for anonymous visitors, per URL, language
+    and htmx-ness; store only plain 200 responses that set no cookie."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _cacheable_request(request):
+            return view(request, *args, **kwargs)
+        key = _key("page", request.get_full_path(), get_language(), bool(getattr(request, "htmx", False)))
+        stored = cache.get(key)
+        if stored is not None:
+            content, headers = stored
+            response = HttpResponse(content, headers=headers)
+            response["X-Page-Cache"] = "hit"
+            return response
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming and not response.cookies:
+            if hasattr(response, "render") and callable(response.render):
+                response.render()
+            headers = {
+                k: v for k, v in response.items() if k.lower() in ("content-type", "vary", "content-language")
+            }
+            cache.set(key, (response.content, headers), settings.PAGE_CACHE_SECONDS)
+            patch_cache_control(response, public=True, max_age=60)
+            response["X-Page-Cache"] = "miss"
+        return response
+
+    return wrapper

@@ -1,0 +1,91 @@
+"""The anonymous page cache and the cached counts: served from the cache, and stale
+after any committed change to the directory (a curator publishes -> the next anonymous
+request shows it)."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import override_settings
+
+from directory.caching import generation
+from directory.models import Participant, Status
+
+from .conftest import make_participant
+
+pytestmark = pytest.mark.django_db(transaction=True)  # so on_commit invalidation runs
+
+CACHED = override_settings(PAGE_CACHE_SECONDS=300, COUNT_CACHE_SECONDS=300)
+
+
+@CACHED
+def test_second_anonymous_request_is_served_from_the_cache(client, django_assert_num_queries):
+    make_participant("nvidia", name_en="NVIDIA")
+    first = client.get("/participants/")
+    assert first["X-Page-Cache"] == "miss" and "NVIDIA" in first.content.decode()
+    with django_assert_num_queries(0):  # nothing but the cache
+        second = client.get("/participants/")
+    assert second["X-Page-Cache"] == "hit"
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+    assert "Set-Cookie" not in second and not second.cookies
+
+
+@CACHED
+def test_language_and_url_have_their_own_entries(client):
+    make_participant("cambricon", name_en="Cambricon", name_zh="寒武纪")
+    english = client.get("/participants/?q=cambricon")
+    chinese = client.get("/participants/?q=cambricon", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese["X-Page-Cache"] == "miss" and "寒武纪" in chinese.content.decode()
+    assert english.content != chinese.content
+    assert client.get("/participants/?q=other")["X-Page-Cache"] == "miss"
+
+
+@CACHED
+def test_publishing_makes_cached_pages_and_counts_stale(client):
+    make_participant("nvidia", name_en="NVIDIA")
+    draft = make_participant("newco", name_en="Newco Labs", status=Status.DRAFT)
+    for url in ("/", "/participants/", "/segments/ai-chips/"):
+        assert "Newco Labs" not in client.get(url).content.decode()
+        assert client.get(url)["X-Page-Cache"] == "hit"
+    before = generation()
+    draft.status = Status.PUBLISHED
+    draft.save()  # as the admin's publish does; committed at once in this test
+    assert generation() != before
+    for url in ("/", "/participants/", "/segments/ai-chips/"):
+        response = client.get(url)
+        assert response["X-Page-Cache"] == "miss"
+        assert "Newco Labs" in response.content.decode()
+    fresh = client.get("/participants/?page_size=50")  # a URL not cached before
+    assert fresh.context["listing"].page.paginator.count == 2
+
+
+@CACHED
+def test_admin_bulk_publish_invalidates_too(client):
+    draft = make_participant("newco", name_en="Newco Labs", status=Status.DRAFT)
+    assert "Newco Labs" not in client.get("/participants/").content.decode()
+    curator = User.objects.create_superuser("boss", "boss@example.com", "pw-long-enough-123")
+    staff = client.__class__()
+    staff.force_login(curator)
+    response = staff.post(
+        "/admin/directory/participant/", {"action": "publish", "_selected_action": [draft.pk]}
+    )
+    assert response.status_code == 302
+    assert Participant.objects.get(pk=draft.pk).status == Status.PUBLISHED
+    assert "Newco Labs" in client.get("/participants/").content.decode()
+
+
+@CACHED
+def test_logged_in_curators_and_errors_are_never_cached(client):
+    make_participant("nvidia", name_en="NVIDIA")
+    curator = User.objects.create_superuser("boss", "boss@example.com", "pw-long-enough-123")
+    client.force_login(curator)
+    assert "X-Page-Cache" not in client.get("/participants/")
+    client.logout()
+    assert client.get("/participants/no-such-slug/").status_code == 404
+    assert client.get("/participants/no-such-slug/").status_code == 404  # not a cached 200
+
+
+@override_settings(PAGE_CACHE_SECONDS=0, COUNT_CACHE_SECONDS=0)
+def test_caches_can_be_turned_off(client):
+    make_participant("nvidia")
+    client.get("/participants/")
+    assert "X-Page-Cache" not in client.get("/participants/")
