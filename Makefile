@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= $(shell echo $${WEB_CONCURRENCY:-3})
 
-.PHONY: run test lint format serve venv bench backup restore clean
+.PHONY: run test lint format serve venv bench load backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -55,6 +55,19 @@ bench: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_seed
 	$(BIN)/python manage.py bench --sizes $(BENCH_SIZES)
+
+# A bounded load run (bench/load.py) against a server already running on loopback, started
+# so that one address may submit often and use the API freely:
+#   SUBMISSION_RATE_LIMIT=100000 API_THROTTLE_RATE=off make serve   (then, in another shell)
+#   make load                      (LOAD_CLIENTS=16 LOAD_SECONDS=60; same DATABASE_URL as the server)
+# It reports requests/s, latency percentiles and errors, and checks every accepted submission
+# exists exactly once (status pages and database); exit status 1 on any error.
+LOAD_URL ?= http://$(HOST):$(PORT)
+LOAD_CLIENTS ?= 16
+LOAD_SECONDS ?= 60
+load: $(VENV)/.runtime
+	$(BIN)/python bench/load.py --base-url $(LOAD_URL) --clients $(LOAD_CLIENTS) --duration $(LOAD_SECONDS) \
+	    --verify-db $(if $(LOAD_JSON),--json $(LOAD_JSON))
 
 # Backups of the database in DATABASE_URL: `make backup`, then `make restore FILE=backups/…`.
 backup: $(VENV)/.runtime

@@ -4,6 +4,8 @@ import json
 
 from django.utils.safestring import mark_safe
 
+from .urls_util import web_url
+
 # The characters that could end a <script> element or start markup, escaped as in
 # django.utils.html.json_script.
 _SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
@@ -22,7 +24,7 @@ def organization_jsonld(participant, request):
     optional = {
         "alternateName": other_name,
         "description": participant.description,
-        "sameAs": participant.website,
+        "sameAs": web_url(participant.website),
         "foundingDate": str(participant.founded) if participant.founded else "",
         "logo": request.build_absolute_uri(participant.logo.url) if participant.logo else "",
         "keywords": ", ".join(t.name for t in participant.tags.all()),

@@ -1,6 +1,9 @@
 """Shared fixtures: a few named participants across the chain, built without a factory library."""
 
 import importlib
+import os
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
@@ -11,6 +14,20 @@ from directory.search import refresh_search_index
 
 _segments_migration = importlib.import_module("directory.migrations.0002_canonical_segments")
 SEGMENTS, create_segments = _segments_migration.SEGMENTS, _segments_migration.create_segments
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On SQLite, test in a file rather than in memory, as production does: threads then
+    get their own connections that wait for each other's writes (the busy timeout), so
+    tests/test_concurrency.py runs on SQLite too. The process id keeps simultaneous runs
+    apart; Django deletes the file at the end."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = Path(tempfile.gettempdir()) / f"chainsite-test-{os.getpid()}.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(name)
 
 
 @pytest.fixture(autouse=True)

@@ -147,11 +147,6 @@ def suggest(request, slug):
     return render(request, "directory/suggest.html", context)
 
 
-def _web_url(value):
-    """``value`` when it is an http(s) address, else "": only such links are ever rendered."""
-    return value if isinstance(value, str) and value.lower().startswith(("http://", "https://")) else ""
-
-
 def _display(name, value):
     """A stored value as the status page shows it: choice labels and country names."""
     if value in ("", None):
@@ -179,7 +174,8 @@ def _field_rows(submission):
             "label": labels[name],
             "value": _display(name, submission.data.get(name)),
             "original": _display(name, submission.original.get(name)),
-            "url": _web_url(submission.data.get(name)) if name == "website" else "",
+            # Made a link by the template's safe_url filter only if it is http(s).
+            "url": submission.data.get(name) if name == "website" else "",
         }
         for name in names
     ]
@@ -206,10 +202,7 @@ def _new_listing_parts(submission):
         ]
 
     return {
-        "offerings": [
-            {**o, "segment_obj": segments.get(o.get("segment")), "url": _web_url(o.get("url"))}
-            for o in offerings
-        ],
+        "offerings": [{**o, "segment_obj": segments.get(o.get("segment"))} for o in offerings],
         "suppliers": link_rows("suppliers"),
         "customers": link_rows("customers"),
     }
