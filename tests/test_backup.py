@@ -10,8 +10,12 @@ from directory.models import Participant, Relationship, Submission
 from .conftest import make_participant
 
 
-def _state():
+def _state(client):
+    api = client.get("/api/participants/", {"page_size": 100}).json()
+    details = [client.get(f"/api/participants/{p['slug']}/").json() for p in api["results"]]
     return (
+        api,
+        details,
         "".join(iter_csv(Participant.objects.order_by("slug"))),
         list(
             Relationship.objects.order_by("pk").values_list(
@@ -38,7 +42,7 @@ def _empty_database():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_backup_then_restore_into_an_empty_database(tmp_path, capsys):
+def test_backup_then_restore_into_an_empty_database(tmp_path, capsys, client):
     a = make_participant("nvidia", name_en="NVIDIA", name_zh="英伟达")
     b = make_participant("openai", ("foundation-models",), name_en="OpenAI")
     Relationship.objects.create(supplier=a, customer=b, kind="chips", evidence="2016 DGX-1 delivery")
@@ -54,7 +58,7 @@ def test_backup_then_restore_into_an_empty_database(tmp_path, capsys):
         submitter_name="Bo",
         submitter_email="bo@example.com",
     )
-    before = _state()
+    before = _state(client)
     path = tmp_path / "backup.bin"
     call_command("backup", "--output", str(path))
     assert "backup written" in capsys.readouterr().out and path.stat().st_size > 0
@@ -62,7 +66,7 @@ def test_backup_then_restore_into_an_empty_database(tmp_path, capsys):
     _empty_database()
     assert Participant.objects.count() == 0 and Submission.objects.count() == 0
     call_command("restore", str(path), "--yes")
-    assert _state() == before
+    assert _state(client) == before
 
 
 @pytest.mark.django_db
