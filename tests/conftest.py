@@ -1,9 +1,6 @@
 """Shared fixtures: a few named participants across the chain, built without a factory library."""
 
 import importlib
-import os
-import tempfile
-from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
@@ -17,16 +14,17 @@ SEGMENTS, create_segments = _segments_migration.SEGMENTS, _segments_migration.cr
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """On SQLite, test in a file rather than in memory, as production does: threads then
     get their own connections that wait for each other's writes (the busy timeout), so
-    tests/test_concurrency.py runs on SQLite too. The process id keeps simultaneous runs
-    apart; Django deletes the file at the end."""
+    tests/test_concurrency.py runs on SQLite too. The file is in this run's own pytest
+    temporary directory, so simultaneous runs stay apart and a killed run's file is
+    cleaned up with pytest's old temporary directories; Django deletes it at the end."""
     from django.conf import settings
 
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
-        name = Path(tempfile.gettempdir()) / f"chainsite-test-{os.getpid()}.sqlite3"
+        name = tmp_path_factory.mktemp("database") / "test.sqlite3"
         database.setdefault("TEST", {})["NAME"] = str(name)
 
 
