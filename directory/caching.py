@@ -71,7 +71,14 @@ def cache_public_page(view):
     def wrapper(request, *args, **kwargs):
         if not _cacheable_request(request):
             return view(request, *args, **kwargs)
-        key = _key("page", request.get_full_path(), get_language(), bool(getattr(request, "htmx", False)))
+        # The host is part of the key: pages carry absolute links (canonical, OpenGraph).
+        key = _key(
+            "page",
+            request.get_host(),
+            request.get_full_path(),
+            get_language(),
+            bool(getattr(request, "htmx", False)),
+        )
         stored = cache.get(key)
         if stored is not None:
             content, headers = stored
