@@ -122,6 +122,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a concurrent writer instead of failing at once with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A search works on its first matches in table order (directory/search.py), which must
+    # be the same order every time: no scan that starts where another one is (synchronised
+    # sequential scans of large tables), no parallel workers returning rows interleaved.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = " ".join(
+        [options.get("options", ""), "-c synchronize_seqscans=off -c max_parallel_workers_per_gather=0"]
+    ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -141,6 +149,8 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "chainsite",
             "TIMEOUT": 300,
+            # Pages, counts and rendered participant cards: room for a few thousand.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
 
@@ -150,6 +160,9 @@ PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 300)
 # Seconds the listing's totals, facet counts and the chain map's counts are kept (same
 # invalidation); these are what grows with the directory's size.
 COUNT_CACHE_SECONDS = envint("COUNT_CACHE_SECONDS", 3600)
+# A search ranks, counts and facets at most this many matches (directory/search.py):
+# a common word then costs what a rare one does.
+SEARCH_WINDOW = envint("SEARCH_WINDOW", 1000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,11 +9,13 @@ carry ``Cache-Control`` and an ``ETag``, and a matching ``If-None-Match`` gets a
 import re
 
 from django.conf import settings
+from django.core.paginator import Paginator as DjangoPaginator
 from django.http import Http404, JsonResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.extensions import OpenApiFilterExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -24,6 +26,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .countries import COUNTRIES
 from .filters import OPEN_SOURCE_VALUES, ORDERING_FIELDS, ParticipantFilter
+from .listing import count_of, paginated
 from .models import Kind, Segment, Tier
 from .search import MAX_QUERY_LENGTH
 from .serializers import (
@@ -36,6 +39,7 @@ from .serializers import (
 
 PAGE_SIZE_MIN = 20
 PAGE_SIZE_MAX = 100
+TRUNCATED_HEADER = "X-Search-Truncated"
 
 
 def exception_handler(exc, context):
@@ -65,6 +69,13 @@ class Pagination(PageNumberPagination):
     max_page_size = PAGE_SIZE_MAX
     last_page_strings = ()
     invalid_page_message = gettext_lazy("There is no page {page_number}.")
+    known_count = None  # set by the view: the total, counted without a COUNT query
+
+    def django_paginator_class(self, queryset, page_size):
+        paginator = DjangoPaginator(queryset, page_size)
+        if self.known_count is not None:
+            paginator.count = self.known_count  # a cached_property: setting it skips the COUNT
+        return paginator
 
     def get_page_size(self, request):
         value = _whole_number(request.query_params.get(self.page_size_query_param), self.page_size)
@@ -100,8 +111,16 @@ def _whole_number(text, default):
 
 
 class ParticipantFilterBackend(DjangoFilterBackend):
-    """django-filter's DRF backend as it is (an invalid FilterSet raises a 400), named so
-    that the schema extension below applies to it alone."""
+    """django-filter's DRF backend (an invalid FilterSet raises a 400) that leaves the
+    filterset on the view, which counts with it; named so that the schema extension below
+    applies to it alone."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        view.filterset = filterset
+        return filterset.qs
 
 
 class ParticipantFilterBackendSchema(OpenApiFilterExtension):
@@ -213,6 +232,15 @@ class SegmentList(CachedReadMixin, generics.ListAPIView):
             "(recently updated first). Default: relevance with `q`, else name.",
         ),
         *PAGE_PARAMETERS,
+        OpenApiParameter(
+            TRUNCATED_HEADER,
+            bool,
+            location=OpenApiParameter.HEADER,
+            response=[200],
+            description="`true` when the search `q` matched more participants than the search "
+            "window (1,000 by default): `count` and the results then cover the first matches only "
+            "(add words or filters to narrow the search). Absent otherwise.",
+        ),
     ],
     responses={200: ParticipantSerializer(many=True), **ERRORS},
 )
@@ -229,6 +257,15 @@ class ParticipantList(CachedReadMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return public_participants()
+
+    def paginate_queryset(self, queryset):
+        self.paginator.known_count = count_of(self.filterset)
+        return super().paginate_queryset(paginated(self.filterset, queryset, self.get_queryset()))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if getattr(getattr(self, "filterset", None), "search_truncated", False):
+            response[TRUNCATED_HEADER] = "true"
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 @extend_schema(

@@ -3,17 +3,15 @@ current filter would give with that option chosen.
 
 Each facet counts within the current filter *minus its own parameter*, so the options of
 one facet are alternatives to each other (the usual "disjunctive" faceting of shops and
-search engines): choosing China does not make every other country show zero. Five
-aggregate queries in all, whatever the number of participants.
+search engines): choosing China does not make every other country show zero. The counts
+come from the bitmap index (``facet_index.py``), so they cost no query.
 """
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
-
 from .countries import country_name
-from .filters import OPEN_SOURCE_CHOICES, ParticipantFilter, segment_ids_with_children
-from .models import TIER_ORDER, Kind, Offering, OpenSource
+from .filters import OPEN_SOURCE_CHOICES, segment_ids_with_children
+from .models import TIER_ORDER, Kind, OpenSource
 
 OPEN_SOURCE_LABELS = dict(OPEN_SOURCE_CHOICES)
 FACETS = ("tier", "segment", "country", "kind", "open_source")
@@ -29,48 +27,34 @@ class Option:
     selected: bool = False
     depth: int = 0
 
-
-def _queryset_without(filterset, name):
-    """The current filter's participants with parameter ``name`` left out, unordered."""
-    data = filterset.data.copy()
-    data.pop(name, None)
-    data.pop("ordering", None)
-    other = ParticipantFilter(data, queryset=filterset.queryset, segments=filterset.segments)
-    return other.qs.order_by()
+    def __post_init__(self):
+        self.label = str(self.label)  # translate a lazy label once, not at every use
 
 
-def _grouped(queryset, field):
-    """``{value: count}`` of ``field`` over ``queryset``: one GROUP BY query."""
-    rows = queryset.values(field).annotate(n=Count("pk")).order_by()
-    return {row[field]: row["n"] for row in rows}
+def _counts(index, selection, facet, table):
+    """``{value: n}``: participants of ``selection`` without its ``facet`` condition,
+    per value of the index's ``table``."""
+    rest = selection.matching(leave_out=facet)
+    return {value: (rest & bits).bit_count() for value, bits in getattr(index, table).items()}
 
 
-def _distinct_participants(participants, conditions):
-    """For each ``key: Q`` on offerings, the number of distinct participants among
-    ``participants`` with an offering matching it: one aggregate query."""
-    if not conditions:
-        return {}
-    aggregates = {
-        key: Count("participant", distinct=True, filter=condition) for key, condition in conditions.items()
+def tier_options(index, selection, segments, selected):
+    rest = selection.matching(leave_out="tier")
+    counts = {
+        tier.value: (rest & index.union("segment", [s.pk for s in segments if s.tier == tier])).bit_count()
+        for tier in TIER_ORDER
     }
-    return Offering.objects.filter(participant__in=participants).aggregate(**aggregates)
-
-
-def tier_options(filterset, selected):
-    counts = _distinct_participants(
-        _queryset_without(filterset, "tier"), {tier.value: Q(segment__tier=tier) for tier in TIER_ORDER}
-    )
     return [Option(t.value, t.label, counts[t.value], t.value == selected) for t in TIER_ORDER]
 
 
-def segment_options(filterset, selected):
+def segment_options(index, selection, segments, selected):
     """Segments in chain order with sub-segments after their parent (``depth`` 1); a
     segment's count includes its sub-segments' participants, as the filter does."""
-    segments = filterset.segments
-    conditions = {
-        f"s{s.pk}": Q(segment_id__in=segment_ids_with_children(segments, [s.slug])) for s in segments
+    rest = selection.matching(leave_out="segment")
+    counts = {
+        f"s{s.pk}": (rest & index.union("segment", segment_ids_with_children(segments, [s.slug]))).bit_count()
+        for s in segments
     }
-    counts = _distinct_participants(_queryset_without(filterset, "segment"), conditions)
     tier_rank = {tier: i for i, tier in enumerate(TIER_ORDER)}
     top = sorted(
         (s for s in segments if s.parent_id is None), key=lambda s: (tier_rank.get(s.tier, 9), s.order)
@@ -86,22 +70,22 @@ def segment_options(filterset, selected):
     return options
 
 
-def country_options(filterset, selected):
-    counts = _grouped(_queryset_without(filterset, "country"), "country")
+def country_options(index, selection, segments, selected):
+    counts = _counts(index, selection, "country", "country")
     codes = {code for code, n in counts.items() if code and n} | ({selected} if selected else set())
     options = [Option(code, country_name(code), counts.get(code, 0), code == selected) for code in codes]
     return sorted(options, key=lambda o: o.label)
 
 
-def kind_options(filterset, selected):
-    counts = _grouped(_queryset_without(filterset, "kind"), "kind")
+def kind_options(index, selection, segments, selected):
+    counts = _counts(index, selection, "kind", "kind")
     return [Option(k.value, k.label, counts.get(k.value, 0), k.value == selected) for k in Kind]
 
 
-def open_source_options(filterset, selected):
+def open_source_options(index, selection, segments, selected):
     """``yes``, ``partly``, ``no`` and ``true`` (yes or partly); ``false`` means the same
     as ``no`` and is only listed when it is the current value."""
-    counts = _grouped(_queryset_without(filterset, "open_source"), "open_source")
+    counts = _counts(index, selection, "open_source", "open_source")
     options = [Option(o.value, o.label, counts.get(o.value, 0), o.value == selected) for o in OpenSource]
     either = counts.get("yes", 0) + counts.get("partly", 0)
     options.append(Option("true", OPEN_SOURCE_LABELS["true"], either, selected == "true"))
@@ -119,11 +103,10 @@ _BUILDERS = {
 }
 
 
-def facets(filterset, names=FACETS):
-    """The facets ``names`` of a bound, valid ``ParticipantFilter``: ``{name: [Option]}``,
-    one aggregate query each."""
-    data = filterset.form.cleaned_data
+def facets(index, selection, data, segments, names=FACETS):
+    """The facets ``names`` of a filter (its cleaned ``data`` and its ``selection`` of the
+    bitmap ``index``): ``{name: [Option]}``."""
     selected = {name: data.get(name) or "" for name in names}
     if "segment" in names:
         selected["segment"] = set(data.get("segment") or [])
-    return {name: _BUILDERS[name](filterset, selected[name]) for name in names}
+    return {name: _BUILDERS[name](index, selection, segments, selected[name]) for name in names}

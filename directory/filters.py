@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .countries import COUNTRIES
 from .models import Kind, Offering, Participant, Segment, Tier
-from .search import search
+from .search import clean_query, search, search_window
 
 OPEN_SOURCE_CHOICES = [
     ("yes", _("Open source")),
@@ -78,7 +78,9 @@ class ParticipantFilter(django_filters.FilterSet):
         self.filters["country"].extra["choices"] = [(c, c) for c in sorted(COUNTRIES)]
 
     def filter_q(self, queryset, name, value):
-        return search(queryset, value)
+        # Applied in ``qs`` below, after every other filter: the search window is taken
+        # from the participants the other filters leave.
+        return queryset
 
     def filter_tier(self, queryset, name, value):
         ids = [s.pk for s in self.segments if s.tier == value]
@@ -101,13 +103,26 @@ class ParticipantFilter(django_filters.FilterSet):
 
     @property
     def qs(self):
-        queryset = super().qs
-        ordering = self.form.cleaned_data.get("ordering") if self.is_bound and self.form.is_valid() else ""
-        if ordering:
-            return queryset.order_by(*ORDERING_FIELDS[ordering])
-        if "search_rank" in queryset.query.annotations:
-            return queryset.order_by("-search_rank", "name_en", "pk")
-        return queryset.order_by(*ORDERING_FIELDS["name"])
+        """The filtered participants in the requested order. With ``q``: only the search
+        window (``search.search_window``, one query, run here); ``search_ids`` then holds
+        the window best first and ``search_truncated`` says whether more matched."""
+        if not hasattr(self, "_ordered_qs"):
+            queryset = super().qs
+            data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+            q = clean_query(data.get("q") or "")
+            self.search_ids, self.search_truncated = None, False
+            if q:
+                self.search_ids, self.search_truncated = search_window(queryset, q)
+                queryset = search(queryset.filter(pk__in=self.search_ids), q)
+            if data.get("ordering"):
+                queryset = queryset.order_by(*ORDERING_FIELDS[data["ordering"]])
+            elif q:
+                queryset = queryset.order_by("-search_rank", "name_en", "pk")
+            else:
+                queryset = queryset.order_by(*ORDERING_FIELDS["name"])
+            self._ordered_qs = queryset
+            self.ranked_ids = self.search_ids if q and not data.get("ordering") else None
+        return self._ordered_qs
 
 
 def segment_ids_with_children(segments, slugs):

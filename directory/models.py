@@ -17,6 +17,7 @@ from .countries import CODES
 from .logos import thumbnail_name
 from .urls_util import domain_of
 
+SEARCH_FIELDS = ("search_names", "search_terms", "search_body", "search_vector")
 FOUNDED_MIN = 1800
 FOUNDED_MAX = 2100
 
@@ -155,9 +156,14 @@ class ParticipantQuerySet(models.QuerySet):
         """Participants that are not synthetic benchmark data."""
         return self.filter(is_synthetic=False)
 
+    def without_search_text(self):
+        """Without the denormalised search columns (a few kilobytes a row that no page
+        shows)."""
+        return self.defer(*SEARCH_FIELDS)
+
     def for_cards(self):
         """With what a participant card shows (offerings and their segments): one extra query."""
-        return self.prefetch_related(
+        return self.without_search_text().prefetch_related(
             models.Prefetch("offerings", queryset=Offering.objects.select_related("segment"))
         )
 
@@ -219,9 +225,7 @@ class Participant(BilingualMixin, models.Model):
     search_terms = models.TextField(blank=True, editable=False)
     search_body = models.TextField(blank=True, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
-    history = HistoricalRecords(
-        excluded_fields=["search_names", "search_terms", "search_body", "search_vector"]
-    )
+    history = HistoricalRecords(excluded_fields=list(SEARCH_FIELDS))
 
     objects = ParticipantQuerySet.as_manager()
 

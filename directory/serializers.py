@@ -22,6 +22,7 @@ def public_participants(relationships=False):
     """
     queryset = (
         Participant.objects.published()
+        .without_search_text()
         .select_related("parent")
         .prefetch_related(
             Prefetch("offerings", queryset=Offering.objects.select_related("segment")),

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def panels(response):
-    return {p.segment.slug: p for t in response.context["tiers"] for p in t["panels"]}
+    return {p.segment.slug: p for t in response.context["map"]["tiers"] for p in t["panels"]}
 
 
 def test_home_lists_tiers_and_segments_with_counts(client, small_chain):
@@ -55,7 +55,7 @@ def test_a_participant_with_two_offerings_in_a_panel_appears_once(client, db):
 
 
 def test_stats_strip_counts_tiers_segments_and_countries(client, small_chain):
-    stats = client.get("/").context["stats"]
+    stats = client.get("/").context["map"]["stats"]
     assert [(r["label"], r["count"]) for r in stats["tiers"]] == [
         ("Upstream", 3),
         ("Midstream", 2),

@@ -2,6 +2,7 @@
 
 import pytest
 from django.http import QueryDict
+from django.test import override_settings
 
 from directory.models import Offering, Participant, Segment
 from directory.search import refresh_search_index
@@ -274,14 +275,42 @@ def test_htmx_request_gets_the_listing_fragment(client, chain):
     assert "Cambricon" in body
 
 
+SEARCHED = "q=bulk&country=CN&segment=ai-chips&segment=data-services&open_source=true"
+
+
 @pytest.mark.parametrize("size", [5, 60])
 @pytest.mark.parametrize(
-    "query", ["", "q=bulk&country=CN&segment=ai-chips&segment=data-services&open_source=true"]
+    "query, expected",
+    [
+        # segments, the bitmap index (participants, offerings), the page, its offerings
+        ("", 5),
+        # segments, the index (2), the search window, the query's own window (for the
+        # facets), the page, its offerings
+        (SEARCHED, 7),
+    ],
 )
-def test_query_count_is_constant(client, db, django_assert_max_num_queries, size, query):
+def test_query_count_is_constant(client, db, django_assert_num_queries, size, query, expected):
     make_chain(size)
-    # segments, five facet aggregates (tier, segment, country, kind, open source),
-    # the total, the page, the page's offerings with their segments
-    with django_assert_max_num_queries(9):
+    with django_assert_num_queries(expected):
         response = client.get(f"/participants/?{query}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [5, 60])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        # segments, the page, its offerings: total and facets come from the cached index
+        ("", 3),
+        # segments, the search window, the page, its offerings (the query's own window
+        # for the facets is cached from the first request)
+        (SEARCHED, 4),
+    ],
+)
+def test_query_count_with_the_counts_cache(client, db, django_assert_num_queries, size, query, expected):
+    make_chain(size)
+    with override_settings(COUNT_CACHE_SECONDS=3600):
+        client.get(f"/participants/?{query}")  # builds and caches the index
+        with django_assert_num_queries(expected):
+            response = client.get(f"/participants/?{query}&page=2")
     assert response.status_code == 200

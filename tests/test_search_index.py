@@ -23,3 +23,23 @@ def test_search_uses_the_gin_index(small_chain, q):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = queryset.explain()
     assert "participant_search_vector_gin" in plan, plan
+
+
+def test_search_window_uses_the_gin_index(small_chain):
+    # The window's own query (ids and ranks, no order); without the status condition, as
+    # above, so only the search index can serve it.
+    matches = search(Participant.objects.all(), "芯片").order_by().values_list("pk", "search_rank")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = matches[:1001].explain()
+    assert "participant_search_vector_gin" in plan, plan
+
+
+def test_the_window_is_taken_in_a_stable_table_order():
+    """The search window is the first matches in table order: the same order every time
+    needs no synchronised scans and no parallel workers (settings.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronize_seqscans")
+        assert cursor.fetchone() == ("off",)
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone() == ("0",)

@@ -1,14 +1,16 @@
 """Public pages for browsing the chain: the map, segments, the listing, participants."""
 
+from django.conf import settings
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from .. import chain
-from ..caching import cache_public_page, cached_value
+from ..caching import cache_public_page, cached_value, generation
 from ..countries import country_name
 from ..filters import in_segments, lenient_filterset, segment_ids_with_children
 from ..importer import iter_csv
@@ -24,10 +26,17 @@ def home(request):
 
     def build():
         tiers = chain.chain_map(list(Segment.objects.all()))
-        return {"tiers": tiers, "stats": chain.stats(tiers), "total": Participant.objects.published().count()}
+        return {"tiers": tiers, "stats": chain.stats(tiers)}
 
-    # The map only changes when the directory does: kept per language until then.
-    return render(request, "directory/home.html", cached_value("chain-map", (get_language(),), build))
+    # The map only changes when the directory does: its data and its rendered HTML (a
+    # template fragment cached under the generation token) are kept per language until then.
+    context = {
+        "map": SimpleLazyObject(lambda: cached_value("chain-map", (get_language(),), build)),
+        "total": cached_value("published-count", (), Participant.objects.published().count),
+        "generation": generation(),
+        "cache_seconds": settings.COUNT_CACHE_SECONDS,
+    }
+    return render(request, "directory/home.html", context)
 
 
 @require_GET
@@ -40,7 +49,7 @@ def segment_detail(request, slug):
     if segment is None:
         raise Http404
     members = Participant.objects.published().filter(in_segments(segment_ids_with_children(segments, [slug])))
-    listing = build_listing(request.GET, members, ("country", "kind", "open_source"), segments)
+    listing = build_listing(request.GET, members, ("country", "kind", "open_source"), segments, slug)
     upstream, downstream = chain.neighbour_segments(segment, segments)
     suppliers, customers = chain.trading_partners(segment, segments)
     context = {

@@ -1,0 +1,137 @@
+"""The listing's counts come from the bitmap index (directory/facet_index.py) and the
+search window (directory/search.py): every count must equal what the SQL filter lists
+when that option is chosen, and a search wider than the window says so."""
+
+import itertools
+
+import pytest
+from django.test import override_settings
+
+from directory.facet_index import bits_of, build_index
+from directory.models import Participant, Segment, Status
+
+from .conftest import make_participant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def varied(db):
+    """Participants over countries, kinds, licences and segments, one in a sub-segment,
+    one in two segments, and unpublished ones that must never be counted."""
+    chips = Segment.objects.get(slug="ai-chips")
+    Segment.objects.create(slug="npu", name_en="NPUs", tier=chips.tier, parent=chips, order=1)
+    rows = [
+        ("alpha", ("ai-chips",), "US", "vendor", "yes"),
+        ("beta", ("ai-chips", "cloud-compute"), "CN", "vendor", "no"),
+        ("gamma", ("npu",), "CN", "research", "partly"),
+        ("delta", ("foundation-models",), "FR", "open_source", "yes"),
+        ("epsilon", ("foundation-models", "agent-platforms"), "US", "service", "no"),
+        ("zeta", ("industry-apps",), "US", "both", "partly"),
+        ("eta", ("cloud-compute",), "", "vendor", "no"),
+    ]
+    for slug, segments, country, kind, licence in rows:
+        make_participant(
+            slug, segments, country=country, kind=kind, open_source=licence, description_en="chip model"
+        )
+    make_participant("hidden", ("ai-chips",), country="DE", status=Status.DRAFT, description_en="chip")
+    make_participant("gone", ("npu",), country="CN", status=Status.ARCHIVED, description_en="chip")
+
+
+def _listed(client, url, params):
+    response = client.get(url, {**params, "page_size": 100})
+    assert response.status_code == 200
+    listing = response.context["listing"]
+    return listing, [p.slug for p in listing.page.object_list]
+
+
+BASES = [
+    {},
+    {"country": "CN"},
+    {"segment": ["ai-chips"], "open_source": "true"},
+    {"tier": "upstream", "kind": "vendor"},
+    {"segment": ["ai-chips", "foundation-models"]},
+    {"q": "chip"},
+    {"q": "chip", "country": "US"},
+]
+
+
+@pytest.mark.parametrize("base", BASES, ids=lambda b: "&".join(f"{k}={v}" for k, v in b.items()) or "none")
+def test_every_facet_count_is_what_choosing_it_lists(client, varied, base):
+    listing, slugs = _listed(client, "/participants/", base)
+    assert listing.page.paginator.count == len(slugs)
+    assert "hidden" not in slugs and "gone" not in slugs
+    checked = 0
+    for name, options in listing.facets.items():
+        for option in options:
+            if option.value == "false":
+                continue  # the same as "no", listed only when chosen
+            chosen = {**base, name: [option.value] if name == "segment" else option.value}
+            _, chosen_slugs = _listed(client, "/participants/", chosen)
+            assert option.count == len(chosen_slugs), (name, option.value, chosen_slugs)
+            checked += 1
+    assert checked >= 15
+
+
+def test_segment_page_counts_within_the_segment_and_its_sub_segments(client, varied):
+    listing, slugs = _listed(client, "/segments/ai-chips/", {})
+    assert sorted(slugs) == ["alpha", "beta", "gamma"]
+    assert listing.page.paginator.count == 3
+    countries = {o.value: o.count for o in listing.facets["country"]}
+    assert countries == {"US": 1, "CN": 2}
+    listing, slugs = _listed(client, "/segments/ai-chips/", {"country": "CN", "open_source": "no"})
+    assert slugs == ["beta"] and listing.page.paginator.count == 1
+    assert {o.value: o.count for o in listing.facets["open_source"]}["partly"] == 1
+
+
+def test_index_holds_published_participants_only(varied):
+    index = build_index()
+    everyone = {p for p in range(index.everyone.bit_length()) if index.everyone >> p & 1}
+    assert everyone == set(Participant.objects.published().values_list("pk", flat=True))
+    npu = Segment.objects.get(slug="npu")
+    assert index.segment[npu.pk] == bits_of(
+        Participant.objects.published().filter(offerings__segment=npu).values_list("pk", flat=True)
+    )
+
+
+def test_bits_of_sets_exactly_the_given_positions():
+    for pks in ([], [0], [7, 8, 9], [1, 64, 1000, 99_999]):
+        bits = bits_of(pks)
+        assert bits.bit_count() == len(pks)
+        assert all(bits >> pk & 1 for pk in pks)
+
+
+@override_settings(SEARCH_WINDOW=3)
+def test_a_search_wider_than_the_window_says_so(client, varied):
+    listing, slugs = _listed(client, "/participants/", {"q": "chip"})  # 7 published matches
+    assert listing.truncated and len(slugs) == 3 and listing.page.paginator.count == 3
+    body = client.get("/participants/", {"q": "chip"}).content.decode()
+    assert "More than 3 participants" in body and "cover the first 3 matches" in body
+    # Facet options are not disabled when their counts only cover the window.
+    assert " disabled" not in body.split('name="segment"', 1)[1].split("</fieldset>", 1)[0]
+    api = client.get("/api/participants/", {"q": "chip"})
+    assert api.json()["count"] == 3 and api["X-Search-Truncated"] == "true"
+
+
+@override_settings(SEARCH_WINDOW=3)
+def test_a_narrow_search_is_exact(client, varied):
+    listing, slugs = _listed(client, "/participants/", {"q": "chip", "country": "CN"})
+    assert sorted(slugs) == ["beta", "gamma"] and not listing.truncated
+    assert "More than" not in client.get("/participants/", {"q": "chip", "country": "CN"}).content.decode()
+    api = client.get("/api/participants/", {"q": "chip", "country": "CN"})
+    assert api.json()["count"] == 2 and "X-Search-Truncated" not in api
+
+
+def test_results_equal_the_sql_filter_for_every_combination(client, varied):
+    """The index's total equals the number of participants the SQL filter lists, over
+    every combination of a few values of each parameter."""
+    values = {
+        "country": ["", "CN", "US"],
+        "segment": [[], ["ai-chips"], ["cloud-compute", "foundation-models"]],
+        "open_source": ["", "true", "no"],
+        "tier": ["", "midstream"],
+    }
+    for combo in itertools.product(*values.values()):
+        params = {k: v for k, v in zip(values, combo, strict=True) if v}
+        listing, slugs = _listed(client, "/participants/", params)
+        assert listing.page.paginator.count == len(slugs), params
