@@ -19,6 +19,7 @@ RARE_WORDS = ["cambricon", "hbm3e", "kling", "wafer-scale", "milvus", "ragflow",
 CHINESE_WORDS = ["芯片", "数据", "模型", "向量", "智能体", "液冷", "法律", "算力"]
 COUNTRIES = ["US", "CN", "GB", "DE", "FR", "JP"]
 TRIVIAL = "/robots.txt"
+FULL_EXPORT_RUNS = 3
 
 
 def _percentile(values, fraction):
@@ -126,6 +127,9 @@ class Command(BaseCommand):
                 f"/api/participants/?segment={rotate(segments, i)}&page={1 + i // 10}" for i in range(runs)
             ],
             f"export.csv (segment {smallest})": [f"/participants/export.csv?segment={smallest}"] * runs,
+            # Every published participant: shows whether memory stays flat as N grows (a few
+            # runs, each streams the whole directory).
+            "export.csv (everything)": ["/participants/export.csv"] * min(runs, FULL_EXPORT_RUNS),
         }
 
     def _measure(self, size, runs):
@@ -133,7 +137,7 @@ class Command(BaseCommand):
         rows = []
         for name, urls in self._pages(runs).items():
             client.get(urls[0])  # warm up code paths, connections and the counts of this page
-            times, queries, statuses, peak = [], set(), set(), 0
+            times, queries, statuses, peak, first_bytes, sizes = [], set(), set(), 0, [], set()
             for url in urls:
                 reset_queries()
                 streaming = "export" in name
@@ -143,8 +147,12 @@ class Command(BaseCommand):
                     started = time.perf_counter()
                     response = client.get(url)
                     if getattr(response, "streaming", False):
-                        for _ in response.streaming_content:
-                            pass
+                        length = 0
+                        for chunk in response.streaming_content:
+                            if not length:
+                                first_bytes.append((time.perf_counter() - started) * 1000)
+                            length += len(chunk)
+                        sizes.add(length)
                     times.append((time.perf_counter() - started) * 1000)
                 if streaming:
                     peak = max(peak, tracemalloc.get_traced_memory()[1])
@@ -160,6 +168,9 @@ class Command(BaseCommand):
                     "queries": sorted(queries),
                     "statuses": sorted(statuses),
                     "peak_memory_kb": round(peak / 1024) if peak else None,
+                    "first_byte_p50_ms": round(statistics.median(first_bytes), 2) if first_bytes else None,
+                    "bytes": max(sizes) if sizes else None,
+                    "runs": len(times),
                 }
             )
         baseline = rows[0]["p50_ms"] or 1e-6
@@ -174,7 +185,12 @@ class Command(BaseCommand):
         self.stdout.write(header)
         self.stdout.write("-" * len(header))
         for r in results:
-            memory = f"{r['peak_memory_kb']} kB" if r["peak_memory_kb"] else ""
+            memory = (
+                f"{r['peak_memory_kb']} kB peak, first byte {r['first_byte_p50_ms']:.1f} ms, "
+                f"{r['bytes'] / 1e6:.1f} MB"
+                if r["peak_memory_kb"]
+                else ""
+            )
             self.stdout.write(
                 f"{r['size']:>7}  {r['page']:<34} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} "
                 f"{r['ratio_to_trivial']:>7.1f} {','.join(map(str, r['queries'])):>8}  "
