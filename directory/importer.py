@@ -524,7 +524,8 @@ def participant_row(participant, offerings, tags):
 
 def export_rows(queryset, chunk_size=None):
     """Yield the CSV rows of ``queryset`` (in its order) as lists of at most ``chunk_size``
-    rows, reading plain values, never model instances, in 1 + 2 queries per chunk.
+    rows, reading plain values, never model instances: one query for the participants,
+    then two per chunk.
 
     The participants come from one query read chunk by chunk (a server-side cursor on
     PostgreSQL, SQLite's own cursor otherwise), which keeps any filter, search rank and
@@ -532,18 +533,21 @@ def export_rows(queryset, chunk_size=None):
     tags with one query each. Memory holds one chunk at a time, whatever the total.
     """
     chunk_size = chunk_size or EXPORT_CHUNK_SIZE
+    using = queryset.db
     participants = queryset.values(*_EXPORT_FIELDS).iterator(chunk_size=chunk_size)
     while chunk := list(islice(participants, chunk_size)):
-        ids = _id_list([participant["pk"] for participant in chunk], queryset.db)
+        ids = _id_list([participant["pk"] for participant in chunk], using)
         offerings, tags = defaultdict(list), defaultdict(list)
-        for participant_id, *offering in (
-            Offering.objects.filter(participant_id__in=ids)
+        for participant_id, order, segment, name in (
+            Offering.objects.using(using)
+            .filter(participant_id__in=ids)
             .order_by()
             .values_list("participant_id", "segment__order", "segment__slug", "name")
         ):
-            offerings[participant_id].append(offering)
+            offerings[participant_id].append((order, segment, name))
         for participant_id, name in (
-            Participant.tags.through.objects.filter(participant_id__in=ids)
+            Participant.tags.through.objects.using(using)
+            .filter(participant_id__in=ids)
             .order_by()
             .values_list("participant_id", "tag__name")
         ):
