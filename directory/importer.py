@@ -534,7 +534,9 @@ def export_rows(queryset, chunk_size=None):
     """
     chunk_size = chunk_size or EXPORT_CHUNK_SIZE
     using = queryset.db
-    participants = queryset.values(*_EXPORT_FIELDS).iterator(chunk_size=chunk_size)
+    # A caller's prefetches (the admin's changelist has some) have nothing to attach to
+    # in plain values.
+    participants = queryset.prefetch_related(None).values(*_EXPORT_FIELDS).iterator(chunk_size=chunk_size)
     while chunk := list(islice(participants, chunk_size)):
         ids = _id_list([participant["pk"] for participant in chunk], using)
         offerings, tags = defaultdict(list), defaultdict(list)
