@@ -66,6 +66,10 @@ class ParticipantFilter(django_filters.FilterSet):
         model = Participant
         fields = ["q", "tier", "segment", "kind", "country", "open_source", "ordering"]
 
+    # Pages and the API search within a window of matches; the CSV export, which streams,
+    # takes every match (set False before reading ``qs``).
+    windowed = True
+
     def __init__(self, data=None, *args, segments=None, **kwargs):
         """``segments``: the list of all segments when the caller already has it (saves
         the query when several filtersets are built for one request, as facets do)."""
@@ -111,9 +115,11 @@ class ParticipantFilter(django_filters.FilterSet):
             data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
             q = clean_query(data.get("q") or "")
             self.search_ids, self.search_truncated = None, False
-            if q:
+            if q and self.windowed:
                 self.search_ids, self.search_truncated = search_window(queryset, q)
                 queryset = search(queryset.filter(pk__in=self.search_ids), q)
+            elif q:
+                queryset = search(queryset, q)
             if data.get("ordering"):
                 queryset = queryset.order_by(*ORDERING_FIELDS[data["ordering"]])
             elif q:

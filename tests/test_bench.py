@@ -41,6 +41,6 @@ def test_bench_measures_every_page_and_cleans_up(tmp_path, capsys):
         assert row["statuses"] == [200], row
         assert row["p50_ms"] > 0 and row["p95_ms"] >= row["p50_ms"] and row["queries"]
     exports = [r for r in rows if r["page"].startswith("export.csv")]
-    assert all(r["peak_memory_kb"] and r["first_byte_p50_ms"] and r["bytes"] for r in exports)
+    assert all(r["peak_memory_kb"] and r["first_rows_p50_ms"] and r["bytes"] for r in exports)
     assert "listing, filtered" in capsys.readouterr().out  # the table is printed
     assert list(Participant.objects.values_list("slug", flat=True)) == ["nvidia"]  # synthetic data removed

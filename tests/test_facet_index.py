@@ -135,3 +135,10 @@ def test_results_equal_the_sql_filter_for_every_combination(client, varied):
         params = {k: v for k, v in zip(values, combo, strict=True) if v}
         listing, slugs = _listed(client, "/participants/", params)
         assert listing.page.paginator.count == len(slugs), params
+
+
+@override_settings(SEARCH_WINDOW=3)
+def test_the_export_of_a_search_has_every_match(client, varied):
+    response = client.get("/participants/export.csv", {"q": "chip"})
+    rows = b"".join(response.streaming_content).decode().strip().splitlines()
+    assert len(rows) == 1 + 7  # the header and every published match, not the window's 3
