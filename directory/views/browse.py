@@ -51,7 +51,10 @@ def segment_detail(request, slug):
     members = Participant.objects.published().filter(in_segments(segment_ids_with_children(segments, [slug])))
     listing = build_listing(request.GET, members, ("country", "kind", "open_source"), segments, slug)
     upstream, downstream = chain.neighbour_segments(segment, segments)
-    suppliers, customers = chain.trading_partners(segment, segments)
+    # Aggregates every link of every member: kept until the directory next changes.
+    suppliers, customers = cached_value(
+        "trading-partners", (segment.pk,), lambda: chain.trading_partners(segment, segments)
+    )
     context = {
         "segment": segment,
         "children": [s for s in segments if s.parent_id == segment.pk],
