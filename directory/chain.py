@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce, DenseRank
 from django.urls import reverse
 
 from .countries import country_name
-from .filters import in_segments, segment_ids_with_children
+from .filters import segment_ids_with_children
 from .models import TIER_ORDER, Offering, Participant, Status, Tier
 
 PANEL_CAP = 12
@@ -136,21 +136,24 @@ def neighbour_segments(segment, segments):
 
 
 def trading_partners(segment, segments, cap=NEIGHBOUR_CAP):
-    """Published participants that supply this segment's participants, and those that
-    buy from them, most links first: ``(suppliers, customers)``. Two queries."""
-    members = Participant.objects.published().filter(
-        in_segments(segment_ids_with_children(segments, [segment.slug]))
+    """Published participants that supply this segment's participants (those of its
+    sub-segments included), and those that buy from them, most links first:
+    ``(suppliers, customers)``, each with ``links``. Two queries, each aggregating the
+    segment's relationships once: cache the result (the segment page does)."""
+    members = Offering.objects.filter(
+        segment_id__in=segment_ids_with_children(segments, [segment.slug]),
+        participant__status=Status.PUBLISHED,
+    ).values("participant_id")
+    suppliers = Participant.objects.published().filter(supplies__customer__in=members)
+    customers = Participant.objects.published().filter(supplied_by__supplier__in=members)
+    return _most_linked(suppliers, "supplies", cap), _most_linked(customers, "supplied_by", cap)
+
+
+def _most_linked(participants, links, cap):
+    # The filter on the relationship comes first, so Count counts only the matching
+    # links; each link is one joined row, so no DISTINCT is needed.
+    return list(
+        participants.annotate(links=Count(links))
+        .only("slug", "name_en", "name_zh")
+        .order_by("-links", "name_en", "pk")[:cap]
     )
-    suppliers = (
-        Participant.objects.published()
-        .filter(supplies__customer__in=members)
-        .annotate(links=Count("supplies", distinct=True))
-        .order_by("-links", "name_en")[:cap]
-    )
-    customers = (
-        Participant.objects.published()
-        .filter(supplied_by__supplier__in=members)
-        .annotate(links=Count("supplied_by", distinct=True))
-        .order_by("-links", "name_en")[:cap]
-    )
-    return list(suppliers), list(customers)

@@ -20,6 +20,8 @@ from .urls_util import domain_of
 SEARCH_FIELDS = ("search_names", "search_terms", "search_body", "search_vector")
 FOUNDED_MIN = 1800
 FOUNDED_MAX = 2100
+# Candidates per segment for "similar participants" (ParticipantQuerySet.similar_to).
+SIMILAR_POOL = 50
 
 
 def _prefers_chinese():
@@ -176,13 +178,49 @@ class ParticipantQuerySet(models.QuerySet):
             models.Prefetch("subsidiaries", queryset=Participant.objects.published().order_by("name_en")),
         )
 
-    def similar_to(self, participant, segment_ids, limit=6):
-        """Other participants sharing the most of ``segment_ids`` with ``participant``."""
+    def similar_to(self, participant, segments, limit=6, pool=SIMILAR_POOL):
+        """Up to ``limit`` other participants like ``participant``, whose segments are
+        ``segments``: most shared segments first, then most shared parent segments (so a
+        sub-segment's participants find those of the parent segment next), then featured
+        ones, then by name.
+
+        The candidates are the first ``pool`` participants (earliest listed, the order of
+        the (segment, participant) index) of each of those segments and of their parents,
+        so the page reads at most ``pool`` index entries per segment however large the
+        segment grows; where segments are smaller than ``pool`` the ranking covers everyone.
+        One query.
+        """
+        own = {s.pk for s in segments}
+        parents = {s.parent_id for s in segments if s.parent_id} - own
+        # Each pool reads only the (segment, participant) index; unpublished participants
+        # are dropped after, at the cost of a slightly smaller pool. The LIMIT sits in a
+        # nested subquery because SQLite allows none on a member of a UNION.
+        pools = [
+            Participant.objects.filter(
+                pk__in=Offering.objects.filter(segment_id=segment_id)
+                .order_by("participant_id")
+                .values("participant_id")[:pool]
+            )
+            .order_by()
+            .values("pk")
+            for segment_id in sorted(own | parents)
+        ]
+        if not pools:
+            return self.none()
+        candidates = pools[0].union(*pools[1:], all=True)
         return (
-            self.exclude(pk=participant.pk)
-            .filter(offerings__segment_id__in=segment_ids)
-            .annotate(shared=models.Count("offerings__segment", distinct=True))
-            .order_by("-shared", "-featured", "name_en")[:limit]
+            self.filter(pk__in=candidates)
+            .exclude(pk=participant.pk)
+            .annotate(
+                shared=models.Count(
+                    "offerings__segment", filter=Q(offerings__segment__in=own), distinct=True
+                ),
+                nearby=models.Count(
+                    "offerings__segment", filter=Q(offerings__segment__in=parents), distinct=True
+                ),
+            )
+            .only("slug", "name_en", "name_zh", "logo", "featured")
+            .order_by("-shared", "-nearby", "-featured", "name_en", "pk")[:limit]
         )
 
 
@@ -343,6 +381,35 @@ class RelationshipKind(models.TextChoices):
     PARTNER = "partner", _("partner of")
 
 
+class RelationshipQuerySet(models.QuerySet):
+    def suppliers_of(self, participant):
+        """The links into ``participant`` from published suppliers, by kind and name."""
+        return self._public_side("supplier", customer=participant)
+
+    def customers_of(self, participant):
+        """The links from ``participant`` to published customers, by kind and name."""
+        return self._public_side("customer", supplier=participant)
+
+    def _public_side(self, side, **participant):
+        # A hub has dozens of links: load only what a page shows of the other side,
+        # not its descriptions and search text.
+        return (
+            self.filter(**participant, **{f"{side}__status": Status.PUBLISHED})
+            .select_related(side)
+            .only(
+                "kind",
+                "evidence",
+                "evidence_url",
+                "supplier_id",
+                "customer_id",
+                f"{side}__slug",
+                f"{side}__name_en",
+                f"{side}__name_zh",
+            )
+            .order_by("kind", f"{side}__name_en")
+        )
+
+
 class Relationship(models.Model):
     """A supply link in the chain: ``supplier`` provides something to ``customer``."""
 
@@ -357,6 +424,8 @@ class Relationship(models.Model):
     evidence_url = models.URLField(_("evidence URL"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     history = HistoricalRecords()
+
+    objects = RelationshipQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "supplier__name_en"]

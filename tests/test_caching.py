@@ -4,10 +4,12 @@ request shows it)."""
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from directory.caching import generation
-from directory.models import Participant, Status
+from directory.models import Offering, Participant, Relationship, Segment, Status
 
 from .conftest import make_participant
 
@@ -56,6 +58,41 @@ def test_publishing_makes_cached_pages_and_counts_stale(client):
         assert "Newco Labs" in response.content.decode()
     fresh = client.get("/participants/?page_size=50")  # a URL not cached before
     assert fresh.context["listing"].page.paginator.count == 2
+
+
+@override_settings(PAGE_CACHE_SECONDS=0, COUNT_CACHE_SECONDS=300)
+def test_segment_trading_partners_are_cached_until_the_next_change(client):
+    def suppliers():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/segments/cloud-compute/")
+        aggregated = any("directory_relationship" in q["sql"] for q in captured)
+        return [(p.slug, p.links) for p in response.context["suppliers"]], aggregated
+
+    nvidia = make_participant("nvidia", name_en="NVIDIA")
+    azure = make_participant("azure", ("cloud-compute",), name_en="Azure")
+    Relationship.objects.create(supplier=nvidia, customer=azure, kind="chips")
+    assert suppliers() == ([("nvidia", 1)], True)
+    assert suppliers() == ([("nvidia", 1)], False)  # from the counts cache
+
+    amd = make_participant("amd", name_en="AMD", status=Status.DRAFT)
+    Relationship.objects.create(supplier=amd, customer=azure, kind="chips")
+    assert suppliers() == ([("nvidia", 1)], True)  # recomputed, but AMD is a draft
+    amd.status = Status.PUBLISHED
+    amd.save()
+    assert suppliers() == ([("amd", 1), ("nvidia", 1)], True)
+
+    # A participant joining a sub-segment joins the segment: NVIDIA now supplies two.
+    child = Segment.objects.create(
+        slug="gpu-clouds",
+        tier="upstream",
+        name_en="GPU clouds",
+        parent=Segment.objects.get(slug="cloud-compute"),
+    )
+    lambda_labs = make_participant("lambda", ("ai-chips",), name_en="Lambda")
+    Relationship.objects.create(supplier=nvidia, customer=lambda_labs, kind="chips")
+    assert suppliers() == ([("amd", 1), ("nvidia", 1)], True)
+    Offering.objects.create(participant=lambda_labs, segment=child, name="GPU cloud")
+    assert suppliers() == ([("nvidia", 2), ("amd", 1)], True)
 
 
 @CACHED

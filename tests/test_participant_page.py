@@ -131,8 +131,55 @@ def test_archived_is_404(client, azure):
     assert client.get("/participants/azure/").status_code == 404
 
 
+def similar(client, slug):
+    return [p.slug for p in client.get(f"/participants/{slug}/").context["similar"]]
+
+
+def test_similar_shares_most_segments_then_featured_then_name(client, db):
+    make_participant("me", ("cloud-compute", "training-tuning"))
+    make_participant("both-b", ("training-tuning", "cloud-compute"))
+    make_participant("both-a", ("cloud-compute", "training-tuning"))
+    make_participant("one-plain", ("cloud-compute",))
+    make_participant("one-featured", ("training-tuning",), featured=True)
+    make_participant("elsewhere", ("ai-chips",))
+    make_participant("draft-twin", ("cloud-compute", "training-tuning"), status="draft")
+    make_participant("archived-twin", ("cloud-compute", "training-tuning"), status="archived")
+    assert similar(client, "me") == ["both-a", "both-b", "one-featured", "one-plain"]
+
+
+def test_similar_in_a_sub_segment_finds_the_parent_segment_next(client, db):
+    chips = Segment.objects.get(slug="ai-chips")
+    Segment.objects.create(slug="hbm-memory", tier="upstream", name_en="HBM memory", parent=chips)
+    make_participant("sk-hynix", ("hbm-memory",))
+    make_participant("micron", ("hbm-memory",))
+    make_participant("amd", ("ai-chips",))
+    make_participant("draft-chips", ("ai-chips",), status="draft")
+    make_participant("azure", ("cloud-compute",))
+    assert similar(client, "sk-hynix") == ["micron", "amd"]
+
+
+def test_similar_ranks_only_the_first_listed_of_each_segment(db):
+    """The candidates are a bounded pool per segment, whatever the segment's size."""
+    me = make_participant("me", ("cloud-compute",))
+    for i in range(3):
+        make_participant(f"early-{i}", ("cloud-compute",))
+    make_participant("late-featured", ("cloud-compute",), featured=True)
+    segments = Participant.objects.for_page().get(pk=me.pk).offering_segments
+    published = Participant.objects.published()
+    ranked = [p.slug for p in published.similar_to(me, segments)]
+    assert ranked == ["late-featured", "early-0", "early-1", "early-2"]
+    # A pool of four is the participant itself and the next three listed.
+    assert [p.slug for p in published.similar_to(me, segments, pool=4)] == ["early-0", "early-1", "early-2"]
+
+
+def test_participant_without_offerings_has_no_similar(client, db):
+    make_participant("loner", ())
+    make_participant("other", ("ai-chips",))
+    assert similar(client, "loner") == []
+
+
 @pytest.mark.parametrize("size", [5, 60])
-def test_query_count_is_constant(client, db, django_assert_max_num_queries, size):
+def test_query_count_is_constant(client, db, django_assert_num_queries, size):
     participants = make_chain(size)
     middle = participants[size // 2]
     Relationship.objects.bulk_create(
@@ -140,8 +187,10 @@ def test_query_count_is_constant(client, db, django_assert_max_num_queries, size
     )
     # participant with parent, tags, offerings with segments, subsidiaries, suppliers,
     # customers, similar participants
-    with django_assert_max_num_queries(7):
+    with django_assert_num_queries(7):
         response = client.get(middle.get_absolute_url())
     assert response.status_code == 200
     # everyone else sends data, and the one before it in the chain also software
     assert len(response.context["suppliers"]) == size
+    # among five, no one else shares its segments
+    assert len(response.context["similar"]) == {5: 0, 60: 6}[size]

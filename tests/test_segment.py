@@ -1,8 +1,11 @@
 """/segments/<slug>/: description, sub-segments, neighbours, trading partners, its listing."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils.html import escape
 
+from directory import chain
 from directory.models import Participant, Relationship, Segment
 from tests.conftest import make_chain, make_participant
 
@@ -72,6 +75,89 @@ def test_unpublished_participants_and_their_links_are_hidden(client, small_chain
     assert slugs(response) == ["azure"]
     assert response.context["suppliers"] == []
     assert "secret-cloud" not in response.content.decode()
+
+
+def partners(response):
+    return [[(p.slug, p.links) for p in response.context[side]] for side in ("suppliers", "customers")]
+
+
+@pytest.fixture
+def chip_trade(small_chain):
+    """AI chips with a sub-segment (HBM memory) and supply links in and out of both, some
+    to or from unpublished participants, which never count."""
+    chips = Segment.objects.get(slug="ai-chips")
+    Segment.objects.create(slug="hbm-memory", tier="upstream", name_en="HBM memory", parent=chips)
+    # In both segments: its links count once for AI chips.
+    hynix = make_participant("sk-hynix", ("hbm-memory", "ai-chips"), name_en="SK hynix")
+    tsmc = make_participant("tsmc", ("energy-power",), name_en="TSMC")
+    axcelis = make_participant("axcelis", ("energy-power",), name_en="Axcelis")
+    applied = make_participant("applied", ("energy-power",), name_en="Applied Materials")
+    draft_fab = make_participant("draft-fab", ("energy-power",), status="draft")
+    draft_chip = make_participant("draft-chip", ("ai-chips",), status="draft")
+    nvidia, cambricon = small_chain["nvidia"], small_chain["cambricon"]
+    links = [
+        (tsmc, nvidia),
+        (tsmc, cambricon),
+        (tsmc, hynix),
+        (axcelis, nvidia),
+        (applied, cambricon),
+        (draft_fab, nvidia),
+        (hynix, small_chain["azure"]),
+        (cambricon, small_chain["zhipu"]),
+        (nvidia, draft_chip),
+        (draft_chip, small_chain["openai"]),
+    ]
+    Relationship.objects.bulk_create(Relationship(supplier=a, customer=b, kind="chips") for a, b in links)
+
+
+def test_trading_partners_most_links_first_then_by_name(client, chip_trade):
+    # NVIDIA -> Azure comes from small_chain.
+    assert partners(client.get("/segments/ai-chips/")) == [
+        [("tsmc", 3), ("applied", 1), ("axcelis", 1)],
+        [("azure", 2), ("zhipu-ai", 1)],
+    ]
+
+
+def test_trading_partners_of_a_sub_segment_are_its_own(client, chip_trade):
+    assert partners(client.get("/segments/hbm-memory/")) == [[("tsmc", 1)], [("azure", 1)]]
+
+
+def test_trading_partners_list_is_capped(client, small_chain):
+    azure = small_chain["azure"]
+    Relationship.objects.bulk_create(
+        Relationship(
+            supplier=make_participant(f"fab-{i:02d}", ("energy-power",)), customer=azure, kind="chips"
+        )
+        for i in range(chain.NEIGHBOUR_CAP + 2)
+    )
+    suppliers = client.get("/segments/cloud-compute/").context["suppliers"]
+    # all have one link: the first by name, NVIDIA after the fabs
+    assert [p.slug for p in suppliers] == [f"fab-{i:02d}" for i in range(chain.NEIGHBOUR_CAP)]
+
+
+def test_query_count_does_not_grow_with_the_segment(client, db, django_assert_num_queries):
+    def page_queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/segments/foundation-models/")
+        assert response.context["suppliers"] and response.context["customers"]
+        return len(captured)
+
+    def partner_queries():
+        segments = list(Segment.objects.all())
+        segment = next(s for s in segments if s.slug == "foundation-models")
+        with django_assert_num_queries(2):  # suppliers, customers
+            chain.trading_partners(segment, segments)
+
+    participants = make_chain(5)
+    small = page_queries()
+    partner_queries()
+    more = [make_participant(f"more-{i:02d}", ("foundation-models", "ai-chips")) for i in range(60)]
+    Relationship.objects.bulk_create(
+        Relationship(supplier=a, customer=b, kind="model")
+        for a, b in zip(more, participants + more[1:], strict=False)
+    )
+    assert page_queries() == small
+    partner_queries()
 
 
 def test_unknown_segment_is_404(client, db):

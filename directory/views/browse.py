@@ -15,7 +15,7 @@ from ..countries import country_name
 from ..filters import in_segments, lenient_filterset, segment_ids_with_children
 from ..importer import iter_csv
 from ..listing import build_listing
-from ..models import Participant, Relationship, Segment, Status
+from ..models import Participant, Relationship, Segment
 from ..seo import organization_jsonld
 
 
@@ -51,7 +51,10 @@ def segment_detail(request, slug):
     members = Participant.objects.published().filter(in_segments(segment_ids_with_children(segments, [slug])))
     listing = build_listing(request.GET, members, ("country", "kind", "open_source"), segments, slug)
     upstream, downstream = chain.neighbour_segments(segment, segments)
-    suppliers, customers = chain.trading_partners(segment, segments)
+    # Aggregates every link of every member: kept until the directory next changes.
+    suppliers, customers = cached_value(
+        "trading-partners", (segment.pk,), lambda: chain.trading_partners(segment, segments)
+    )
     context = {
         "segment": segment,
         "children": [s for s in segments if s.parent_id == segment.pk],
@@ -95,14 +98,10 @@ def participant_detail(request, slug):
         "offering_groups": [
             (s, [o for o in participant.offerings.all() if o.segment_id == s.pk]) for s in segments
         ],
-        "suppliers": Relationship.objects.filter(customer=participant, supplier__status=Status.PUBLISHED)
-        .select_related("supplier")
-        .order_by("kind", "supplier__name_en"),
-        "customers": Relationship.objects.filter(supplier=participant, customer__status=Status.PUBLISHED)
-        .select_related("customer")
-        .order_by("kind", "customer__name_en"),
+        "suppliers": Relationship.objects.suppliers_of(participant),
+        "customers": Relationship.objects.customers_of(participant),
         "parent": participant.parent if participant.parent_id and participant.parent.is_published else None,
-        "similar": Participant.objects.published().similar_to(participant, [s.pk for s in segments]),
+        "similar": Participant.objects.published().similar_to(participant, segments),
         "suggest_url": reverse("directory:participant", args=[slug]) + "suggest/",
         "country_label": country_name(participant.country),
         "jsonld": organization_jsonld(participant, request),
