@@ -8,11 +8,12 @@ count is ``int.bit_count()``, so the total and every facet option of a listing c
 microseconds at 100,000 participants, whatever the filter combination, where the same
 counts in SQL scan every matching row (hundreds of milliseconds per new combination).
 
-The index is built with two queries (well under a second at 100,000 participants) and
-kept for the directory's current generation (``caching.py``): in the shared cache, so one
-process builds it after each committed change, and in each process, so a request does not
-even unpickle it. With the counts cache off (``COUNT_CACHE_SECONDS=0``, as in tests) it is
-built for every request.
+The index is built with two queries (about half a second at 100,000 participants) and
+kept in each process for the directory's current generation (``caching.py``), so each
+process rebuilds it once after a committed change. It is not put in the shared cache: at
+about 1 MB per generation, frequent edits would fill Redis with stale copies, and
+unpickling it would cost each request more than the counting. With the counts cache off
+(``COUNT_CACHE_SECONDS=0``, as in tests) it is built for every request.
 """
 
 from collections import defaultdict
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from .caching import cached_value, generation
+from .caching import generation
 from .filters import OPEN_SOURCE_VALUES, segment_ids_with_children
 from .models import Offering, Participant, Status
 
@@ -87,14 +88,14 @@ _process_copy = {}
 
 
 def facet_index():
-    """The index for the current generation of the directory."""
+    """The index for the current generation of the directory, built once per process."""
     if settings.COUNT_CACHE_SECONDS <= 0:
         return build_index()
     token = generation()
     held = _process_copy.get("index")
     if held is not None and held[0] == token:
         return held[1]
-    index = cached_value("facet-index", (), build_index)
+    index = build_index()
     _process_copy["index"] = (token, index)
     return index
 
