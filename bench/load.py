@@ -351,7 +351,7 @@ def print_report(report):
     latency = report["latency_ms"]
     print(
         f"{report['requests']} requests in {report['seconds']} s from {report['clients']} clients "
-        f"against {report['base_url']} ({report['participants']} participants)"
+        f"against {report['base_url']} ({report['participants']} participant slugs sampled)"
     )
     print(
         f"{report['requests_per_second']} requests/s; latency p50 {latency['p50']} ms, "

@@ -2,7 +2,9 @@
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 
+from directory.filters import ParticipantFilter
 from directory.models import Participant
 from directory.search import search
 
@@ -43,3 +45,12 @@ def test_the_window_is_taken_in_a_stable_table_order():
         assert cursor.fetchone() == ("off",)
         cursor.execute("SHOW max_parallel_workers_per_gather")
         assert cursor.fetchone() == ("0",)
+
+
+def test_a_country_listing_reads_its_matches_in_name_order_from_an_index(small_chain):
+    filterset = ParticipantFilter(QueryDict("country=CN"), queryset=Participant.objects.published())
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        plan = filterset.qs[:20].explain()
+    assert "participant_country_name" in plan, plan
