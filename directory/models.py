@@ -45,6 +45,14 @@ class BilingualMixin:
     def description(self):
         return self.localized("description")
 
+    @property
+    def alternate_name(self):
+        """The name in the other language, when both exist: ``(name, language code)``,
+        else ``("", "")``. Shown beside ``name``."""
+        if not (self.name_en and self.name_zh):
+            return "", ""
+        return (self.name_en, "en") if _prefers_chinese() else (self.name_zh, "zh-hans")
+
 
 class Tier(models.TextChoices):
     UPSTREAM = "upstream", _("Upstream")

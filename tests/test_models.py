@@ -104,3 +104,12 @@ def test_parent_organisation_lists_every_arm():
 def test_website_domain_is_derived_for_duplicate_detection():
     p = make_participant("nv", website="https://WWW.Nvidia.com/en-us/")
     assert p.website_domain == "nvidia.com"
+
+
+def test_alternate_name_is_the_other_language_when_both_exist():
+    both = Participant(name_en="Cambricon", name_zh="寒武纪")
+    with translation.override("en"):
+        assert both.alternate_name == ("寒武纪", "zh-hans")
+    with translation.override("zh-hans"):
+        assert both.alternate_name == ("Cambricon", "en")
+    assert Participant(name_en="Only English").alternate_name == ("", "")
