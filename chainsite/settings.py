@@ -218,6 +218,10 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
 if envbool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies of ours stand in front of the app (one TLS proxy, or a load
+# balancer): the client's address is then read from X-Forwarded-For (directory/client_ip.py)
+# for the submission limit, the API throttle and the admin lockout.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 1 if envbool("BEHIND_TLS_PROXY", False) else 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -249,6 +253,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "directory.client_ip.client_ip"
 # The admin lives at /admin/ unless ADMIN_URL moves it (e.g. "curation-7f3a/").
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
 
@@ -277,8 +282,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_CLASSES": ["directory.throttling.APIRateThrottle"],
-    # The client's address is REMOTE_ADDR, or the one our own proxy put in X-Forwarded-For.
-    "NUM_PROXIES": 1 if envbool("BEHIND_TLS_PROXY", False) else 0,
+    # The client's address is REMOTE_ADDR, or the one our own proxies put in X-Forwarded-For.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "directory.api.exception_handler",
     # ``format`` is not a parameter of ours; without this, ?format=xml would be a 404.
     "URL_FORMAT_OVERRIDE": None,
