@@ -1,6 +1,7 @@
 """Read-only views of the chain as a whole: the map's panels, the stats strip and a
 segment's neighbours. Each function runs a fixed number of queries whatever the data size."""
 
+import copy
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Window
@@ -8,6 +9,7 @@ from django.db.models.functions import Coalesce, DenseRank
 from django.urls import reverse
 
 from .countries import country_name
+from .facet_index import facet_index, link_index, most_linked
 from .filters import segment_ids_with_children
 from .models import TIER_ORDER, Offering, Participant, Status, Tier
 
@@ -137,23 +139,33 @@ def neighbour_segments(segment, segments):
 
 def trading_partners(segment, segments, cap=NEIGHBOUR_CAP):
     """Published participants that supply this segment's participants (those of its
-    sub-segments included), and those that buy from them, most links first:
-    ``(suppliers, customers)``, each with ``links``. Two queries, each aggregating the
-    segment's relationships once: cache the result (the segment page does)."""
-    members = Offering.objects.filter(
-        segment_id__in=segment_ids_with_children(segments, [segment.slug]),
-        participant__status=Status.PUBLISHED,
-    ).values("participant_id")
-    suppliers = Participant.objects.published().filter(supplies__customer__in=members)
-    customers = Participant.objects.published().filter(supplied_by__supplier__in=members)
-    return _most_linked(suppliers, "supplies", cap), _most_linked(customers, "supplied_by", cap)
+    sub-segments included), and those that buy from them, most links first, then by name:
+    ``(suppliers, customers)``, each with ``links``.
 
-
-def _most_linked(participants, links, cap):
-    # The filter on the relationship comes first, so Count counts only the matching
-    # links; each link is one joined row, so no DISTINCT is needed.
-    return list(
-        participants.annotate(links=Count(links))
-        .only("slug", "name_en", "name_zh")
-        .order_by("-links", "name_en", "pk")[:cap]
+    From the in-memory link arrays and the bitmap index (facet_index.py), so no query
+    aggregates the segment's links (which read all of them: 0.2–0.6 s per segment at
+    100,000 participants); one query for the names. Exact: see ``most_linked``.
+    """
+    links, index = link_index(), facet_index()
+    members = index.union("segment", segment_ids_with_children(segments, [segment.slug]))
+    leaders = (
+        most_linked(links.by_customers, links.customers_start, links.customers, members, cap),
+        most_linked(links.by_suppliers, links.suppliers_start, links.suppliers, members, cap),
     )
+    people = Participant.objects.filter(pk__in={pk for side in leaders for pk in side}).only(
+        "slug", "name_en", "name_zh"
+    )
+    people = {p.pk: p for p in people}
+    return tuple(_ranked(side, people, cap) for side in leaders)
+
+
+def _ranked(links, people, cap):
+    ranked = []
+    for pk, n in links.items():
+        if pk not in people:  # deleted since the link arrays were read
+            continue
+        participant = copy.copy(people[pk])  # one participant can be on both sides
+        participant.links = n
+        ranked.append(participant)
+    ranked.sort(key=lambda p: (-p.links, p.name_en, p.pk))
+    return ranked[:cap]

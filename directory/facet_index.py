@@ -16,6 +16,8 @@ unpickling it would cost each request more than the counting. With the counts ca
 (``COUNT_CACHE_SECONDS=0``, as in tests) it is built for every request.
 """
 
+import heapq
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -23,7 +25,7 @@ from django.conf import settings
 
 from .caching import generation
 from .filters import OPEN_SOURCE_VALUES, segment_ids_with_children
-from .models import Offering, Participant, Status
+from .models import Offering, Participant, Relationship, Status
 
 
 @dataclass(frozen=True)
@@ -84,20 +86,111 @@ def build_index():
     )
 
 
+@dataclass(frozen=True)
+class LinkIndex:
+    """The supply links between published participants as adjacency arrays (CSR): the
+    customers of supplier *pk* are ``customers[customers_start[pk]:customers_start[pk + 1]]``
+    and its suppliers likewise; ``by_customers`` / ``by_suppliers`` list the participants
+    with most customers / most suppliers first. About 10 MB at 100,000 participants and
+    200,000 links; built in about a second."""
+
+    customers_start: array
+    customers: array
+    suppliers_start: array
+    suppliers: array
+    by_customers: array
+    by_suppliers: array
+
+
+def _adjacency(sources, targets, size):
+    """CSR arrays of ``targets`` grouped by ``sources`` (ids below ``size``)."""
+    start = array("q", bytes(8 * (size + 1)))
+    for source in sources:
+        start[source + 1] += 1
+    for pk in range(size):
+        start[pk + 1] += start[pk]
+    filled = array("q", start)
+    grouped = array("q", bytes(8 * len(targets)))
+    for source, target in zip(sources, targets, strict=True):
+        grouped[filled[source]] = target
+        filled[source] += 1
+    by_degree = array("q", sorted(range(size), key=lambda pk: start[pk] - start[pk + 1]))
+    return start, grouped, by_degree
+
+
+def build_link_index():
+    """Read the links from the database: one query."""
+    suppliers, customers = array("q"), array("q")
+    for supplier_id, customer_id in (
+        Relationship.objects.filter(supplier__status=Status.PUBLISHED, customer__status=Status.PUBLISHED)
+        .order_by()
+        .values_list("supplier_id", "customer_id")
+        .iterator(chunk_size=10_000)
+    ):
+        suppliers.append(supplier_id)
+        customers.append(customer_id)
+    size = max(max(suppliers, default=0), max(customers, default=0)) + 1
+    customers_start, by_supplier, by_customers = _adjacency(suppliers, customers, size)
+    suppliers_start, by_customer, by_suppliers = _adjacency(customers, suppliers, size)
+    return LinkIndex(customers_start, by_supplier, suppliers_start, by_customer, by_customers, by_suppliers)
+
+
 _process_copy = {}
 
 
-def facet_index():
-    """The index for the current generation of the directory, built once per process."""
+def _for_this_generation(name, build):
+    """``build()``'s value, kept in this process for the directory's current generation
+    (built for every call when the counts cache is off)."""
     if settings.COUNT_CACHE_SECONDS <= 0:
-        return build_index()
+        return build()
     token = generation()
-    held = _process_copy.get("index")
+    held = _process_copy.get(name)
     if held is not None and held[0] == token:
         return held[1]
-    index = build_index()
-    _process_copy["index"] = (token, index)
-    return index
+    value = build()
+    _process_copy[name] = (token, value)
+    return value
+
+
+def facet_index():
+    """The bitmap index for the current generation of the directory."""
+    return _for_this_generation("facets", build_index)
+
+
+def link_index():
+    """The link arrays for the current generation of the directory."""
+    return _for_this_generation("links", build_link_index)
+
+
+def most_linked(order, start, partners, members, cap):
+    """``{pk: links}`` of the participants with the most links to ``members`` (a bitset):
+    the ``cap`` best counts and every participant tied with the last of them (the caller
+    orders ties by name). ``order``, ``start`` and ``partners`` are one side of a
+    ``LinkIndex``.
+
+    Exact without counting everyone: participants come most-linked first, and once the
+    ``cap``-th best count is known, nobody with fewer links in all can reach it, so the
+    scan stops there (a few hundred participants for a segment at 100,000).
+    """
+    inside = members.to_bytes((members.bit_length() + 7) // 8 or 1, "little")
+    limit = len(inside) * 8
+    counts, best, threshold = {}, [], 1
+    for pk in order:
+        first, last = start[pk], start[pk + 1]
+        if last - first < threshold:
+            break
+        n = sum(
+            1 for other in partners[first:last] if other < limit and inside[other >> 3] >> (other & 7) & 1
+        )
+        if n < threshold:
+            continue
+        counts[pk] = n
+        heapq.heappush(best, n)
+        if len(best) > cap:
+            heapq.heappop(best)
+        if len(best) == cap:
+            threshold = best[0]
+    return {pk: n for pk, n in counts.items() if n >= threshold}
 
 
 def filter_bits(index, data, segments):

@@ -3,11 +3,13 @@ search window (directory/search.py): every count must equal what the SQL filter 
 when that option is chosen, and a search wider than the window says so."""
 
 import itertools
+import random
+from array import array
 
 import pytest
 from django.test import override_settings
 
-from directory.facet_index import bits_of, build_index
+from directory.facet_index import _adjacency, bits_of, build_index, most_linked
 from directory.models import Participant, Segment, Status
 
 from .conftest import make_participant
@@ -142,3 +144,25 @@ def test_the_export_of_a_search_has_every_match(client, varied):
     response = client.get("/participants/export.csv", {"q": "chip"})
     rows = b"".join(response.streaming_content).decode().strip().splitlines()
     assert len(rows) == 1 + 7  # the header and every published match, not the window's 3
+
+
+def test_most_linked_is_exact_against_counting_everyone():
+    """The pruned scan gives the same leaders (ties at the edge included) as counting
+    every participant's links, over random link sets."""
+    rng = random.Random(7)
+    for _ in range(200):
+        size = rng.randint(1, 60)
+        pairs = [(rng.randrange(size), rng.randrange(size)) for _ in range(rng.randint(0, 150))]
+        sources, targets = array("q", [a for a, _ in pairs]), array("q", [b for _, b in pairs])
+        start, grouped, order = _adjacency(sources, targets, size)
+        members = bits_of(rng.sample(range(size), rng.randint(0, size)))
+        cap = rng.randint(1, 5)
+        counts = {}
+        for a, b in pairs:
+            if members >> b & 1:
+                counts[a] = counts.get(a, 0) + 1
+        expected = {}
+        if counts:
+            edge = sorted(counts.values(), reverse=True)[min(cap, len(counts)) - 1]
+            expected = {pk: n for pk, n in counts.items() if n >= edge}
+        assert most_linked(order, start, grouped, members, cap) == expected
