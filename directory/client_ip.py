@@ -14,8 +14,9 @@ from django.conf import settings
 
 
 def client_ip(request):
-    """The client's IP address as a string ("unknown" when there is none)."""
-    remote = request.META.get("REMOTE_ADDR") or "unknown"
+    """The client's IP address as a string, or None when the request has none (a login
+    made in code, say: django-axes then records no address)."""
+    remote = request.META.get("REMOTE_ADDR") or None
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies <= 0:
         return remote

@@ -23,6 +23,13 @@ def test_without_proxies_the_header_is_ignored():
     assert client_ip(_request(forwarded="203.0.113.7")) == "10.0.0.5"
 
 
+def test_a_request_without_an_address_has_none():
+    # (django-axes then records no address; an address column rejects "unknown")
+    request = RequestFactory().get("/")
+    del request.META["REMOTE_ADDR"]
+    assert client_ip(request) is None
+
+
 @override_settings(TRUSTED_PROXY_COUNT=1)
 def test_one_proxy_takes_the_address_it_appended():
     assert client_ip(_request(forwarded="203.0.113.7")) == "203.0.113.7"

@@ -38,6 +38,11 @@ from ..models import (
 from ..notifications import notify_submission_received
 
 
+def _submitter_ip(request):
+    """The address the submission limit counts (a request without one counts as one)."""
+    return client_ip(request) or "unknown"
+
+
 def _rate_limited(request, wait):
     response = render(request, "directory/rate_limited.html", {"minutes": max(1, wait // 60)}, status=429)
     response["Retry-After"] = str(wait)
@@ -50,7 +55,7 @@ def _store(request, submission, submitter_form):
     A honeypot hit is stored as spam, counted and logged, and mails nobody; the response
     looks the same as for a real submission so a bot learns nothing.
     """
-    ip = client_ip(request)
+    ip = _submitter_ip(request)
     submission.ip_address = ip if ip != "unknown" else None
     if submitter_form.is_spam:
         submission.status = SubmissionStatus.SPAM
@@ -76,7 +81,7 @@ def _link_formset(post, prefix):
 def submit(request):
     """``/submit/``: propose a new participant with its offerings and supply links."""
     if request.method == "POST":
-        if wait := throttle.retry_after(client_ip(request)):
+        if wait := throttle.retry_after(_submitter_ip(request)):
             return _rate_limited(request, wait)
         participant_form = NewParticipantForm(request.POST)
         offerings = OfferingFormSet(request.POST)
@@ -124,7 +129,7 @@ def suggest(request, slug):
     participant = get_object_or_404(Participant.objects.published(), slug=slug)
     current = {name: getattr(participant, name) for name in PARTICIPANT_FIELDS}
     if request.method == "POST":
-        if wait := throttle.retry_after(client_ip(request)):
+        if wait := throttle.retry_after(_submitter_ip(request)):
             return _rate_limited(request, wait)
         form = ParticipantForm(request.POST, initial=current)
         submitter_form = SubmitterForm(
