@@ -1,5 +1,6 @@
-"""Exact counts for the listing and the API without scanning the database: an in-memory
-bitmap index of the published participants.
+"""In-memory indexes of the published directory: a bitmap index for exact counts in the
+listing and the API, and the supply links as adjacency arrays for the segment pages'
+trading partners (``LinkIndex``, ``most_linked``), so neither scans the database.
 
 For every value of the cheap filters (country, kind, open source, each segment) the index
 keeps one Python int whose bit *pk* is set when published participant *pk* has that value
@@ -8,12 +9,13 @@ count is ``int.bit_count()``, so the total and every facet option of a listing c
 microseconds at 100,000 participants, whatever the filter combination, where the same
 counts in SQL scan every matching row (hundreds of milliseconds per new combination).
 
-The index is built with two queries (about half a second at 100,000 participants) and
-kept in each process for the directory's current generation (``caching.py``), so each
-process rebuilds it once after a committed change. It is not put in the shared cache: at
-about 1 MB per generation, frequent edits would fill Redis with stale copies, and
-unpickling it would cost each request more than the counting. With the counts cache off
-(``COUNT_CACHE_SECONDS=0``, as in tests) it is built for every request.
+The bitmap index is built with two queries (about half a second at 100,000 participants)
+and, like the link arrays, kept in each process for the directory's current generation
+(``caching.py``), so each process rebuilds them once after a committed change. They are
+not put in the shared cache: at a few megabytes per generation, frequent edits would fill
+Redis with stale copies, and unpickling them would cost each request more than the work.
+With the counts cache off (``COUNT_CACHE_SECONDS=0``, as in tests) they are built for
+every use.
 """
 
 import heapq
