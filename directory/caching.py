@@ -10,6 +10,7 @@ cache is Redis.
 
 import functools
 import hashlib
+import time
 import uuid
 
 from django.conf import settings
@@ -19,21 +20,35 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 
 GENERATION_KEY = "directory:generation"
+# While the cache keeps nothing (Redis down), each process uses a token of its own,
+# renewed this often: what the process keeps for a generation (facet_index.py) is then
+# rebuilt once a minute rather than on every request, stale by a minute at most.
+FALLBACK_SECONDS = 60
+_fallback = {"token": "", "until": 0.0}
 
 
 def generation():
     """The current generation token (created on first use)."""
     token = cache.get(GENERATION_KEY)
     if token is None:
-        token = uuid.uuid4().hex
-        if not cache.add(GENERATION_KEY, token, timeout=None):
-            token = cache.get(GENERATION_KEY) or token
+        # add() rather than set(): of two processes starting at once, the first one wins;
+        # reading back tells whether the cache keeps anything at all.
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        token = cache.get(GENERATION_KEY) or _fallback_token()
     return token
+
+
+def _fallback_token():
+    now = time.monotonic()
+    if _fallback["until"] <= now:
+        _fallback.update(token=uuid.uuid4().hex, until=now + FALLBACK_SECONDS)
+    return _fallback["token"]
 
 
 def bump_generation():
     """Make every cached page and count stale; call after a committed change."""
     cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    _fallback["until"] = 0.0  # this process's own changes show at once even then
 
 
 def _key(kind, *parts):

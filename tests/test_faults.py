@@ -191,3 +191,23 @@ def test_app_answers_503_while_the_database_is_down_and_recovers_by_itself(tmp_p
         server.terminate()
         server.wait(timeout=10)
         switch.close()
+
+
+@override_settings(
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}},
+    COUNT_CACHE_SECONDS=3600,
+)
+def test_without_a_working_cache_the_indexes_are_not_rebuilt_on_every_request(
+    client, small_chain, django_assert_num_queries
+):
+    """A cache that keeps nothing (Redis down) still gives a stable generation for a
+    while, so the in-memory indexes are reused; a change made here renews it at once."""
+    from directory.caching import bump_generation, generation
+
+    assert generation() == generation()
+    client.get("/participants/")  # builds the bitmap index
+    with django_assert_num_queries(3):  # segments, the page, its offerings: no index build
+        assert client.get("/participants/?page=1").status_code == 200
+    before = generation()
+    bump_generation()
+    assert generation() != before
