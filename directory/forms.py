@@ -16,6 +16,7 @@ from .countries import CODES, country_choices
 from .duplicates import Duplicates, find_duplicates
 from .models import (
     FOUNDED_MIN,
+    PROPOSAL_FIELDS,
     TIER_ORDER,
     Offering,
     Participant,
@@ -25,18 +26,6 @@ from .models import (
     Tier,
 )
 
-# The participant fields a submitter may propose, in the import format's order.
-PARTICIPANT_FIELDS = [
-    "name_en",
-    "name_zh",
-    "website",
-    "country",
-    "founded",
-    "open_source",
-    "description_en",
-    "description_zh",
-    "kind",
-]
 MAX_OFFERINGS = 10
 MAX_LINKS = 10
 _WEB_URL_MESSAGE = _("Enter a web address starting with http:// or https://.")
@@ -77,7 +66,7 @@ class ParticipantForm(forms.ModelForm):
 
     class Meta:
         model = Participant
-        fields = PARTICIPANT_FIELDS
+        fields = PROPOSAL_FIELDS
         labels = {
             "name_en": _("Name in English"),
             "name_zh": _("Name in Chinese"),
@@ -131,7 +120,7 @@ class ParticipantForm(forms.ModelForm):
 
     def proposal(self):
         """The cleaned participant fields in the ``Submission.data`` format."""
-        return {name: self.cleaned_data[name] for name in PARTICIPANT_FIELDS}
+        return {name: self.cleaned_data[name] for name in PROPOSAL_FIELDS}
 
 
 class NewParticipantForm(ParticipantForm):
@@ -360,7 +349,7 @@ class SubmitterForm(forms.ModelForm):
 def changed_fields(proposal, participant):
     """``(data, original)`` for a correction: the proposed values that differ from the
     participant's, and all the proposable fields' values as they are now."""
-    original = {name: getattr(participant, name) for name in PARTICIPANT_FIELDS}
+    original = {name: getattr(participant, name) for name in PROPOSAL_FIELDS}
 
     def comparable(value):
         return _multi_line(value) if isinstance(value, str) else value

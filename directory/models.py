@@ -483,6 +483,21 @@ class SubmissionQuerySet(models.QuerySet):
         return self.filter(status=SubmissionStatus.PENDING)
 
 
+# The participant fields a submission may propose (the Submission.data contract), in the
+# import format's order: the public forms, the approval service and the review pages.
+PROPOSAL_FIELDS = [
+    "name_en",
+    "name_zh",
+    "website",
+    "country",
+    "founded",
+    "open_source",
+    "description_en",
+    "description_zh",
+    "kind",
+]
+
+
 class Submission(models.Model):
     """A public proposal: a new listing, or a correction of an existing participant.
 

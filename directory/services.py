@@ -13,6 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from .models import (
+    PROPOSAL_FIELDS,
     Offering,
     Participant,
     Relationship,
@@ -25,18 +26,6 @@ from .models import (
 )
 from .search import refresh_search_index
 
-# The participant's own fields a submission may set (Submission.data contract).
-PROPOSAL_FIELDS = [
-    "name_en",
-    "name_zh",
-    "website",
-    "country",
-    "founded",
-    "open_source",
-    "description_en",
-    "description_zh",
-    "kind",
-]
 # Keys of a "new" submission's data besides PROPOSAL_FIELDS.
 NEW_LISTING_EXTRA_KEYS = {"offerings", "suppliers", "customers", "confirmed_different"}
 

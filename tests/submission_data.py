@@ -1,18 +1,7 @@
 """POST bodies for the public submission forms, as a browser would send them."""
 
-from directory.models import Participant
+from directory.models import PROPOSAL_FIELDS, Participant
 
-PARTICIPANT_FIELDS = [
-    "name_en",
-    "name_zh",
-    "website",
-    "country",
-    "founded",
-    "open_source",
-    "description_en",
-    "description_zh",
-    "kind",
-]
 SUBMITTER = {
     "submitter_name": "Li Wei",
     "submitter_email": "li.wei@example.org",
@@ -66,7 +55,7 @@ def new_listing(offerings=None, suppliers=(), customers=(), **fields):
 def correction(participant: Participant, **changes):
     """A /participants/<slug>/suggest/ POST that resends the current values with ``changes``."""
     data = {}
-    for name in PARTICIPANT_FIELDS:
+    for name in PROPOSAL_FIELDS:
         value = getattr(participant, name)
         data[name] = "" if value is None else str(value)
     data.update(SUBMITTER)

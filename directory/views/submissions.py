@@ -16,7 +16,6 @@ from .. import throttle
 from ..client_ip import client_ip
 from ..countries import country_name
 from ..forms import (
-    PARTICIPANT_FIELDS,
     LinkFormSet,
     NewParticipantForm,
     OfferingFormSet,
@@ -26,6 +25,7 @@ from ..forms import (
     link_suggestions,
 )
 from ..models import (
+    PROPOSAL_FIELDS,
     Kind,
     OpenSource,
     Participant,
@@ -127,7 +127,7 @@ def suggest(request, slug):
     values beside them; a form with no change is refused.
     """
     participant = get_object_or_404(Participant.objects.published(), slug=slug)
-    current = {name: getattr(participant, name) for name in PARTICIPANT_FIELDS}
+    current = {name: getattr(participant, name) for name in PROPOSAL_FIELDS}
     if request.method == "POST":
         if wait := throttle.retry_after(_submitter_ip(request)):
             return _rate_limited(request, wait)
@@ -167,9 +167,9 @@ def _field_rows(submission):
     labels = {name: field.label for name, field in ParticipantForm.base_fields.items()}
     labels["founded"] = _("Founded (year)")
     names = (
-        [n for n in PARTICIPANT_FIELDS if n in submission.data]
+        [n for n in PROPOSAL_FIELDS if n in submission.data]
         if submission.kind == SubmissionKind.CORRECTION
-        else PARTICIPANT_FIELDS
+        else PROPOSAL_FIELDS
     )
     return [
         {
