@@ -108,16 +108,16 @@ class ParticipantFilter(django_filters.FilterSet):
     @property
     def qs(self):
         """The filtered participants in the requested order. With ``q``: only the search
-        window (``search.search_window``, one query, run here); ``search_ids`` then holds
-        the window best first and ``search_truncated`` says whether more matched."""
+        window (``search.search_window``, one query, run here), described by
+        ``search_ids``, ``search_truncated`` and ``ranked_ids`` below."""
         if not hasattr(self, "_ordered_qs"):
             queryset = super().qs
             data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
             q = clean_query(data.get("q") or "")
-            self.search_ids, self.search_truncated = None, False
+            ids, truncated = None, False
             if q and self.windowed:
-                self.search_ids, self.search_truncated = search_window(queryset, q)
-                queryset = search(queryset.filter(pk__in=self.search_ids), q)
+                ids, truncated = search_window(queryset, q)
+                queryset = search(queryset.filter(pk__in=ids), q)
             elif q:
                 queryset = search(queryset, q)
             if data.get("ordering"):
@@ -127,8 +127,26 @@ class ParticipantFilter(django_filters.FilterSet):
             else:
                 queryset = queryset.order_by(*ORDERING_FIELDS["name"])
             self._ordered_qs = queryset
-            self.ranked_ids = self.search_ids if q and not data.get("ordering") else None
+            self._window = (ids, truncated, ids if q and not data.get("ordering") else None)
         return self._ordered_qs
+
+    @property
+    def search_ids(self):
+        """The search window's ids, best first; None without a (windowed) search."""
+        self.qs  # noqa: B018 -- the window is taken there
+        return self._window[0]
+
+    @property
+    def search_truncated(self):
+        """Whether more participants matched than the window holds."""
+        self.qs  # noqa: B018
+        return self._window[1]
+
+    @property
+    def ranked_ids(self):
+        """``search_ids`` when the results come in relevance order, else None."""
+        self.qs  # noqa: B018
+        return self._window[2]
 
 
 def segment_ids_with_children(segments, slugs):

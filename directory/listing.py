@@ -162,7 +162,6 @@ def paginated(filterset, queryset, base):
     page shows), or for a search in relevance order the ranked window's ids looked up in
     ``base`` (its base queryset with what the page shows), so that a page is fetched by
     id rather than by ranking the window again."""
-    filterset.qs  # noqa: B018 -- runs the search window, if any
     if filterset.ranked_ids is None:
         return queryset
     return ByIds(base, filterset.ranked_ids)
@@ -171,7 +170,6 @@ def paginated(filterset, queryset, base):
 def count_of(filterset):
     """The number of participants the bound, valid ``filterset`` gives, without a COUNT:
     the search window's size with ``q``, else from the bitmap index."""
-    filterset.qs  # noqa: B018 -- runs the search window, if any
     if filterset.search_ids is not None:
         return len(filterset.search_ids)
     return selection_of(filterset, facet_index()).total
@@ -186,7 +184,6 @@ def selection_of(filterset, index, scope=None):
     if scope:
         base &= index.union("segment", segment_ids_with_children(filterset.segments, [scope]))
     conditions = filter_bits(index, data, filterset.segments)
-    filterset.qs  # noqa: B018 -- runs the search window, if any
     if filterset.search_ids is not None:
         if conditions:
             # Facets leave one condition out, so they need the query's own matches, not the
