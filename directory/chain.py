@@ -152,10 +152,9 @@ def trading_partners(segment, segments, cap=NEIGHBOUR_CAP):
         most_linked(links.by_customers, links.customers_start, links.customers, members, cap),
         most_linked(links.by_suppliers, links.suppliers_start, links.suppliers, members, cap),
     )
-    people = Participant.objects.filter(pk__in={pk for side in leaders for pk in side}).only(
-        "slug", "name_en", "name_zh"
+    people = Participant.objects.only("slug", "name_en", "name_zh").in_bulk(
+        {pk for side in leaders for pk in side}
     )
-    people = {p.pk: p for p in people}
     return tuple(_ranked(side, people, cap) for side in leaders)
 
 

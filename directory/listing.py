@@ -38,7 +38,11 @@ class Listing:
     page_size: int
     facets: dict
     notes: list = field(default_factory=list)
-    truncated: bool = False  # a search matched more than the SEARCH_WINDOW setting
+
+    @property
+    def truncated(self):
+        """A search matched more participants than the SEARCH_WINDOW setting."""
+        return self.filterset.search_truncated
 
     @property
     def window(self):
@@ -136,7 +140,7 @@ def build_listing(params, queryset, facet_names=FACETS, segments=None, scope=Non
     results = paginated(filterset, filterset.qs.for_cards(), filterset.queryset.for_cards())
     page = page_of(results, params.get("page"), page_size, notes, selection.total)
     counts = facets(index, selection, filterset.form.cleaned_data, segments, facet_names)
-    return Listing(filterset, page, page_size, counts, notes, truncated=filterset.search_truncated)
+    return Listing(filterset, page, page_size, counts, notes)
 
 
 class ByIds(Sequence):
