@@ -13,8 +13,10 @@ import hashlib
 import time
 import uuid
 
+from asgiref.local import Local
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
@@ -25,10 +27,36 @@ GENERATION_KEY = "directory:generation"
 # rebuilt once a minute rather than on every request, stale by a minute at most.
 FALLBACK_SECONDS = 60
 _fallback = {"token": "", "until": 0.0}
+# Within one request the token is read from the cache once (the page key, the in-memory
+# indexes, the card and fragment keys all need it); a change made by the request itself
+# renews it. Outside requests (commands, tests' own code) every call reads the cache.
+_request = Local()
+
+
+def _request_began(**kwargs):
+    _request.token = None
+    _request.active = True
+
+
+def _request_ended(**kwargs):
+    _request.token = None
+    _request.active = False
+
+
+request_started.connect(_request_began, dispatch_uid="directory-generation-begin")
+request_finished.connect(_request_ended, dispatch_uid="directory-generation-end")
 
 
 def generation():
     """The current generation token (created on first use)."""
+    if getattr(_request, "active", False):
+        if _request.token is None:
+            _request.token = _read_generation()
+        return _request.token
+    return _read_generation()
+
+
+def _read_generation():
     token = cache.get(GENERATION_KEY)
     if token is None:
         # add() rather than set(): of two processes starting at once, the first one wins;
@@ -49,6 +77,25 @@ def bump_generation():
     """Make every cached page and count stale; call after a committed change."""
     cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
     _fallback["until"] = 0.0  # this process's own changes show at once even then
+    _request.token = None
+
+
+_process_copy = {}
+
+
+def kept_in_process(name, build):
+    """``build()``'s value, kept in this process for the directory's current generation
+    (built for every call when the counts cache is off): for what is cheaper to keep in
+    memory than to fetch from a shared cache, such as the in-memory indexes."""
+    if settings.COUNT_CACHE_SECONDS <= 0:
+        return build()
+    token = generation()
+    held = _process_copy.get(name)
+    if held is not None and held[0] == token:
+        return held[1]
+    value = build()
+    _process_copy[name] = (token, value)
+    return value
 
 
 def _key(kind, *parts):

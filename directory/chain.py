@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce, DenseRank
 from django.urls import reverse
 
 from .countries import country_name
-from .facet_index import facet_index, link_index, most_linked
+from .facet_index import bits_of, facet_index, link_index, most_linked
 from .filters import segment_ids_with_children
 from .models import TIER_ORDER, Offering, Participant, Status, Tier
 
@@ -147,7 +147,8 @@ def trading_partners(segment, segments, cap=NEIGHBOUR_CAP):
     100,000 participants); one query for the names. Exact: see ``most_linked``.
     """
     links, index = link_index(), facet_index()
-    members = index.union("segment", segment_ids_with_children(segments, [segment.slug]))
+    in_segment = index.union("segment", segment_ids_with_children(segments, [segment.slug]))
+    members = bits_of(index.pks_in(in_segment))  # bit *pk*, as the link arrays count
     leaders = (
         most_linked(links.by_customers, links.customers_start, links.customers, members, cap),
         most_linked(links.by_suppliers, links.suppliers_start, links.suppliers, members, cap),

@@ -3,11 +3,14 @@ listing and the API, and the supply links as adjacency arrays for the segment pa
 trading partners (``LinkIndex``, ``most_linked``), so neither scans the database.
 
 For every value of the cheap filters (country, kind, open source, each segment) the index
-keeps one Python int whose bit *pk* is set when published participant *pk* has that value
-(for a segment: has an offering in it). A filter is an AND of (ORs of) these bitsets and a
-count is ``int.bit_count()``, so the total and every facet option of a listing cost
-microseconds at 100,000 participants, whatever the filter combination, where the same
-counts in SQL scan every matching row (hundreds of milliseconds per new combination).
+keeps one Python int whose bit *i* is set when the published participant at position *i*
+in name order has that value (for a segment: has an offering in it). A filter is an AND of
+(ORs of) these bitsets and a count is ``int.bit_count()``, so the total and every facet
+option of a listing cost microseconds at 100,000 participants, whatever the filter
+combination, where the same counts in SQL scan every matching row (hundreds of
+milliseconds per new combination). Because positions follow name order, the page of a
+filter in the listing's default order is read off the same bitset (``pks_at``), with no
+query at all.
 
 The bitmap index is built with two queries (about half a second at 100,000 participants)
 and, like the link arrays, kept in each process for the directory's current generation
@@ -23,22 +26,24 @@ from array import array
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.conf import settings
-
-from .caching import generation
-from .filters import OPEN_SOURCE_VALUES, segment_ids_with_children
+from .caching import kept_in_process
+from .filters import OPEN_SOURCE_VALUES, ORDERING_FIELDS, segment_ids_with_children
 from .models import Offering, Participant, Relationship, Status
 
 
 @dataclass(frozen=True)
 class FacetIndex:
-    """Bitsets (bit *pk* set) of the published participants, by filter value."""
+    """Bitsets of the published participants by filter value. Bit *i* stands for the
+    participant at position *i* in name order (``pks[i]``), so that a page of any filter
+    combination in name order is read off the bitset (``pks_at``) as well as counted."""
 
     everyone: int
     country: dict
     kind: dict
     open_source: dict
     segment: dict  # segment id -> participants with an offering in that very segment
+    pks: array  # participant ids in name order (the listing's default order)
+    positions: array  # participant id -> position (-1: not in the index)
 
     def union(self, facet, values):
         """Participants having any of ``values`` in ``facet`` (a dict attribute above)."""
@@ -48,43 +53,104 @@ class FacetIndex:
             bits |= table.get(value, 0)
         return bits
 
+    def bits_of(self, pks):
+        """The bitset of the participants ``pks`` (those the index does not hold are left out)."""
+        positions, size = self.positions, len(self.positions)
+        return bits_of(positions[pk] for pk in pks if 0 <= pk < size and positions[pk] >= 0)
 
-def bits_of(pks):
-    """The bitset with bit *pk* set for every pk in ``pks``."""
-    pks = list(pks)
-    if not pks:
+    def pks_in(self, bits):
+        """The ids of the participants in ``bits``, in name order."""
+        return [self.pks[i] for i in set_bits(bits, 0, bits.bit_count())]
+
+    def pks_at(self, bits, start, count, descending=False):
+        """The ids of the participants number ``start`` to ``start + count - 1`` of
+        ``bits`` in name order (Z to A when ``descending``): one page."""
+        if descending:
+            total = bits.bit_count()
+            first = max(total - start - count, 0)
+            return [self.pks[i] for i in reversed(set_bits(bits, first, total - start - first))]
+        return [self.pks[i] for i in set_bits(bits, start, count)]
+
+
+def set_bits(bits, start, count):
+    """Positions of set bits number ``start`` to ``start + count - 1`` of ``bits``,
+    lowest first: a binary search on prefix bit counts finds the first, then the bits
+    are read a few thousand at a time, so a page costs microseconds at any depth."""
+    if count <= 0 or start < 0 or start >= bits.bit_count():
+        return []
+    low, high = 0, bits.bit_length()
+    while low < high:  # the smallest p with more than ``start`` set bits below p
+        middle = (low + high) // 2
+        if (bits & ((1 << middle) - 1)).bit_count() > start:
+            high = middle
+        else:
+            low = middle + 1
+    offset, rest, found = low - 1, bits >> (low - 1), []
+    while rest and len(found) < count:
+        text = bin(rest & _CHUNK_MASK)[:1:-1]  # lowest bit first
+        i = text.find("1")
+        while i != -1 and len(found) < count:
+            found.append(offset + i)
+            i = text.find("1", i + 1)
+        rest >>= _CHUNK
+        offset += _CHUNK
+    return found
+
+
+_CHUNK = 4096
+_CHUNK_MASK = (1 << _CHUNK) - 1
+
+
+def bits_of(positions):
+    """The bitset with bit *i* set for every *i* in ``positions``."""
+    positions = list(positions)
+    if not positions:
         return 0
     # Setting bits one by one in an int copies it each time; a bytearray does not.
-    buffer = bytearray(max(pks) // 8 + 1)
-    for pk in pks:
-        buffer[pk >> 3] |= 1 << (pk & 7)
+    buffer = bytearray(max(positions) // 8 + 1)
+    for i in positions:
+        buffer[i >> 3] |= 1 << (i & 7)
     return int.from_bytes(buffer, "little")
 
 
 def _grouped_bits(pairs):
-    """``{value: bitset}`` from ``(value, pk)`` pairs."""
+    """``{value: bitset}`` from ``(value, position)`` pairs."""
     groups = defaultdict(list)
-    for value, pk in pairs:
-        groups[value].append(pk)
-    return {value: bits_of(pks) for value, pks in groups.items()}
+    for value, position in pairs:
+        groups[value].append(position)
+    return {value: bits_of(positions) for value, positions in groups.items()}
 
 
 def build_index():
-    """Read the index from the database: two queries."""
+    """Read the index from the database: two queries. The participants come in the
+    listing's name order (``ORDERING_FIELDS["name"]``, sorted by the database, so its
+    collation decides as it does for the listing's own query)."""
     rows = list(
-        Participant.objects.published().order_by().values_list("pk", "country", "kind", "open_source")
+        Participant.objects.published()
+        .order_by(*ORDERING_FIELDS["name"])
+        .values_list("pk", "country", "kind", "open_source")
     )
+    pks = array("q", (pk for pk, *_ in rows))
+    positions = array("q", [-1]) * (max(pks, default=0) + 1)
+    for i, pk in enumerate(pks):
+        positions[pk] = i
     offerings = (
         Offering.objects.filter(participant__status=Status.PUBLISHED)
         .order_by()
         .values_list("segment_id", "participant_id")
     )
     return FacetIndex(
-        everyone=bits_of(pk for pk, *_ in rows),
-        country=_grouped_bits((country, pk) for pk, country, _, _ in rows),
-        kind=_grouped_bits((kind, pk) for pk, _, kind, _ in rows),
-        open_source=_grouped_bits((open_source, pk) for pk, _, _, open_source in rows),
-        segment=_grouped_bits(offerings.iterator(chunk_size=10_000)),
+        everyone=(1 << len(rows)) - 1,
+        country=_grouped_bits((country, i) for i, (_, country, _, _) in enumerate(rows)),
+        kind=_grouped_bits((kind, i) for i, (_, _, kind, _) in enumerate(rows)),
+        open_source=_grouped_bits((open_source, i) for i, (_, _, _, open_source) in enumerate(rows)),
+        segment=_grouped_bits(
+            (segment_id, positions[pk])
+            for segment_id, pk in offerings.iterator(chunk_size=10_000)
+            if pk < len(positions) and positions[pk] >= 0  # not published since the first query
+        ),
+        pks=pks,
+        positions=positions,
     )
 
 
@@ -137,31 +203,14 @@ def build_link_index():
     return LinkIndex(customers_start, by_supplier, suppliers_start, by_customer, by_customers, by_suppliers)
 
 
-_process_copy = {}
-
-
-def _for_this_generation(name, build):
-    """``build()``'s value, kept in this process for the directory's current generation
-    (built for every call when the counts cache is off)."""
-    if settings.COUNT_CACHE_SECONDS <= 0:
-        return build()
-    token = generation()
-    held = _process_copy.get(name)
-    if held is not None and held[0] == token:
-        return held[1]
-    value = build()
-    _process_copy[name] = (token, value)
-    return value
-
-
 def facet_index():
     """The bitmap index for the current generation of the directory."""
-    return _for_this_generation("facets", build_index)
+    return kept_in_process("facets", build_index)
 
 
 def link_index():
     """The link arrays for the current generation of the directory."""
-    return _for_this_generation("links", build_link_index)
+    return kept_in_process("links", build_link_index)
 
 
 def most_linked(order, start, partners, members, cap):

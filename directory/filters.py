@@ -4,9 +4,18 @@ import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from .caching import kept_in_process
 from .countries import COUNTRIES
 from .models import Kind, Offering, Participant, Segment, Tier
 from .search import clean_query, search, search_window
+
+
+def all_segments():
+    """Every segment with its parent, in model order: kept in this process for the
+    directory's current generation (any change to a segment starts a new one), so a page
+    does not query them. Callers must not modify the instances."""
+    return kept_in_process("segments", lambda: list(Segment.objects.select_related("parent")))
+
 
 OPEN_SOURCE_CHOICES = [
     ("yes", _("Open source")),
@@ -77,7 +86,7 @@ class ParticipantFilter(django_filters.FilterSet):
             data = data.copy()
             data["country"] = data.get("country", "").upper()
         super().__init__(data, *args, **kwargs)
-        self.segments = list(Segment.objects.all()) if segments is None else segments
+        self.segments = all_segments() if segments is None else segments
         self.filters["segment"].extra["choices"] = [(s.slug, s.name) for s in self.segments]
         self.filters["country"].extra["choices"] = [(c, c) for c in sorted(COUNTRIES)]
 
@@ -165,7 +174,7 @@ def lenient_filterset(data, queryset=None, segments=None):
     to the cleaned data: what the form shows is exactly what filters the results.
     Returns ``(filterset, notes)`` where each note is ``(parameter, message)``.
     """
-    segments = list(Segment.objects.all()) if segments is None else segments
+    segments = all_segments() if segments is None else segments
     filterset = ParticipantFilter(data, queryset=queryset, segments=segments)
     if filterset.is_valid():
         return filterset, []

@@ -1,10 +1,12 @@
 """The participant listing shared by ``/participants/`` and ``/segments/<slug>/``:
 the filter, its facets, one page of results, and notes about ignored parameters.
 
-Queries, whatever the data size: segments (1), the search window when there is a query
-(1, or 2 when other filters are set too and the query's own window is not cached), the
-page's participants (1) and their offerings with segments (1). The total and the facets
-come from the bitmap index (``facet_index.py``; two more queries when it is rebuilt).
+Queries, whatever the data size: the search window when there is a query (1, or 2 when
+other filters are set too; each kept per query until the directory changes), the page's
+ids (1, none for a search in relevance order) and, for cards not yet rendered in this
+generation, those participants (1) and their offerings with segments (1). The segments
+are kept in memory (``filters.all_segments``); the total and the facets come from the
+bitmap index (``facet_index.py``; two more queries when it is rebuilt).
 """
 
 from collections.abc import Sequence
@@ -12,16 +14,19 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.http import QueryDict
+from django.template.loader import get_template
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from .caching import cached_value, generation
-from .facet_index import Selection, bits_of, facet_index, filter_bits
+from .caching import generation
+from .facet_index import FacetIndex, Selection, facet_index, filter_bits
 from .facets import FACETS, facets
-from .filters import ParticipantFilter, lenient_filterset, segment_ids_with_children
-from .models import Segment
-from .search import clean_query, search_window
+from .filters import ParticipantFilter, all_segments, lenient_filterset, segment_ids_with_children
+from .models import Participant
+from .search import search_window
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MIN = 20
@@ -34,10 +39,27 @@ class Listing:
     """Everything a listing template needs."""
 
     filterset: ParticipantFilter
-    page: Page
+    page: Page  # of participant ids
     page_size: int
-    facets: dict
     notes: list = field(default_factory=list)
+    # What the facets are counted from (they are counted only when the filter column is
+    # rendered, not when its cached fragment is used).
+    index: FacetIndex | None = None
+    selection: Selection | None = None
+    segments: list = field(default_factory=list)
+    facet_names: tuple = FACETS
+
+    @cached_property
+    def facets(self):
+        """The options of each facet with their counts (``facets.facets``)."""
+        return facets(
+            self.index, self.selection, self.filterset.form.cleaned_data, self.segments, self.facet_names
+        )
+
+    @cached_property
+    def cards(self):
+        """The page's participant cards as HTML, in order."""
+        return cards(list(self.page.object_list), self.cache_seconds)
 
     @property
     def truncated(self):
@@ -48,8 +70,8 @@ class Listing:
     def window(self):
         return settings.SEARCH_WINDOW
 
-    # Rendered cards are cached per participant and language for the current generation
-    # of the directory (any change makes them stale), like the counts.
+    # Rendered cards and the filter column are cached for the current generation of the
+    # directory (any change makes them stale), like the counts.
     @property
     def cache_seconds(self):
         return settings.COUNT_CACHE_SECONDS
@@ -132,15 +154,69 @@ def build_listing(params, queryset, facet_names=FACETS, segments=None, scope=Non
     """Filter the published participants ``queryset`` by the GET ``params``, count the
     facets ``facet_names`` and cut out the requested page. ``scope``: the slug of the
     segment ``queryset`` is limited to (the segment page), for the counts."""
-    segments = list(Segment.objects.all()) if segments is None else segments
+    segments = all_segments() if segments is None else segments
     filterset, notes = lenient_filterset(params, queryset=queryset, segments=segments)
     page_size = page_size_from(params.get("page_size"), notes)
     index = facet_index()
     selection = selection_of(filterset, index, scope)
-    results = paginated(filterset, filterset.qs.for_cards(), filterset.queryset.for_cards())
-    page = page_of(results, params.get("page"), page_size, notes, selection.total)
-    counts = facets(index, selection, filterset.form.cleaned_data, segments, facet_names)
-    return Listing(filterset, page, page_size, counts, notes)
+    ids = page_ids(filterset, index, selection)
+    page = page_of(ids, params.get("page"), page_size, notes, selection.total)
+    return Listing(filterset, page, page_size, notes, index, selection, segments, facet_names)
+
+
+def page_ids(filterset, index, selection):
+    """The ids of the bound ``filterset``'s participants in the listing's order, to cut a
+    page from, with no query when possible: in name order (the default without a search)
+    read off the bitmap index, for a search in relevance order the ranked window itself;
+    in any other order its ``qs`` (one query per page)."""
+    if filterset.ranked_ids is not None:
+        return filterset.ranked_ids
+    data = filterset.form.cleaned_data if filterset.is_valid() else {}
+    if not data.get("q") and data.get("ordering", "") in ("", "name", "-name"):
+        return InNameOrder(index, selection.matching(), descending=data.get("ordering") == "-name")
+    return filterset.qs.values_list("pk", flat=True)
+
+
+class InNameOrder(Sequence):
+    """The participants of a bitset of the ``index`` in name order, as ids, sliced a page
+    at a time (``FacetIndex.pks_at``)."""
+
+    def __init__(self, index, bits, descending=False):
+        self.index, self.bits, self.descending = index, bits, descending
+        self.total = bits.bit_count()
+
+    def __len__(self):
+        return self.total
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1 or None][0]
+        start, stop, step = index.indices(self.total)
+        if step != 1:
+            raise ValueError("InNameOrder takes slices of step 1")
+        return self.index.pks_at(self.bits, start, stop - start, self.descending)
+
+
+def cards(ids, seconds):
+    """The cards of the published participants ``ids`` as HTML, in that order.
+
+    Each card is cached per participant and language for the directory's current
+    generation (``seconds``; 0 renders every time): a page reads them with one cache
+    round trip and fetches and renders only the ones not cached yet (two queries).
+    """
+    prefix = f"directory:card:{generation()}:{get_language()}:"
+    found = cache.get_many([f"{prefix}{pk}" for pk in ids]) if seconds > 0 else {}
+    missing = [pk for pk in ids if f"{prefix}{pk}" not in found]
+    if missing:
+        template = get_template("directory/partials/card.html")
+        fresh = {
+            f"{prefix}{p.pk}": template.render({"participant": p})
+            for p in Participant.objects.published().filter(pk__in=missing).for_cards()
+        }
+        if seconds > 0:
+            cache.set_many(fresh, seconds)
+        found.update(fresh)
+    return [found[f"{prefix}{pk}"] for pk in ids if f"{prefix}{pk}" in found]  # SafeStrings
 
 
 class ByIds(Sequence):
@@ -192,14 +268,10 @@ def selection_of(filterset, index, scope=None):
         if conditions:
             # Facets leave one condition out, so they need the query's own matches, not the
             # window left after the other filters: one more window (kept per query).
-            ids, _ = cached_value(
-                "search-window",
-                (str(filterset.queryset.query), clean_query(data["q"])),
-                lambda: search_window(filterset.queryset, data["q"]),
-            )
+            ids, _ = search_window(filterset.queryset, data["q"])
         else:
             ids = filterset.search_ids
-        base &= bits_of(ids)
+        base &= index.bits_of(ids)
         # The window already applies the other filters: the total is its size.
         return Selection(base, conditions, known_total=len(filterset.search_ids))
     return Selection(base, conditions)

@@ -109,8 +109,16 @@ def search_window(queryset, q):
     and the API rank, count and facet the first ``SEARCH_WINDOW`` matches in the table's
     own order only. A word matching fewer participants is searched exactly; a common one
     says that it was cut (docs/browsing.md). The rank is computed in the same pass, so a
-    page of results is then fetched by id.
+    page of results is then fetched by id. The window is kept per query and filter until
+    the directory changes, so the next pages of a search cost no search.
     """
+    from .caching import cached_value
+
+    q = clean_query(q)
+    return cached_value("search-window", (str(queryset.query), q), lambda: _window(queryset, q))
+
+
+def _window(queryset, q):
     size = settings.SEARCH_WINDOW
     rows = list(search(queryset, q).order_by().values_list("pk", "search_rank", "name_en")[: size + 1])
     truncated = len(rows) > size

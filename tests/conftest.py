@@ -108,6 +108,13 @@ CHAIN_SEGMENTS = [
 ]
 
 
+def page_slugs(listing):
+    """The slugs of a listing's current page, in order (the page holds participant ids)."""
+    ids = list(listing.page.object_list)
+    names = dict(Participant.objects.filter(pk__in=ids).values_list("pk", "slug"))
+    return [names[pk] for pk in ids]
+
+
 def make_chain(n):
     """``n`` published participants spread over every segment, three countries and all
     kinds, each supplying the next one: data for query-count tests at several sizes."""

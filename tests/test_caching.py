@@ -4,11 +4,12 @@ request shows it)."""
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from directory.caching import generation
+from directory.caching import GENERATION_KEY, _request_began, _request_ended, bump_generation, generation
 from directory.models import Offering, Participant, Relationship, Segment, Status
 
 from .conftest import make_participant
@@ -126,3 +127,32 @@ def test_caches_can_be_turned_off(client):
     make_participant("nvidia")
     client.get("/participants/")
     assert "X-Page-Cache" not in client.get("/participants/")
+
+
+@CACHED
+def test_a_request_reads_the_generation_token_once(client, monkeypatch):
+    make_participant("nvidia", name_en="NVIDIA")
+    client.get("/participants/?q=nvidia")  # builds the index, renders cards and filters
+    reads = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *a, **kw: reads.append(key) or real_get(key, *a, **kw))
+    response = client.get("/participants/?q=nvidia&country=US")  # page key, index, window, fragments
+    assert response.status_code == 200 and "NVIDIA" in response.content.decode()
+    assert reads.count(GENERATION_KEY) == 1 and len(reads) > 1
+    # Outside a request each call reads it, so a change is seen at once.
+    before = generation()
+    bump_generation()
+    assert generation() != before
+
+
+@CACHED
+def test_a_change_made_by_a_request_renews_its_token(client):
+    """Within one request, a committed change (bump) makes later cache keys fresh."""
+    _request_began()
+    try:
+        first = generation()
+        assert generation() == first
+        bump_generation()
+        assert generation() != first
+    finally:
+        _request_ended()

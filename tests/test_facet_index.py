@@ -7,12 +7,13 @@ import random
 from array import array
 
 import pytest
+from django.db.models import F
 from django.test import override_settings
 
-from directory.facet_index import _adjacency, bits_of, build_index, most_linked
+from directory.facet_index import _adjacency, bits_of, build_index, most_linked, set_bits
 from directory.models import Participant, Segment, Status
 
-from .conftest import make_participant
+from .conftest import make_participant, page_slugs
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def _listed(client, url, params):
     response = client.get(url, {**params, "page_size": 100})
     assert response.status_code == 200
     listing = response.context["listing"]
-    return listing, [p.slug for p in listing.page.object_list]
+    return listing, page_slugs(listing)
 
 
 BASES = [
@@ -86,14 +87,62 @@ def test_segment_page_counts_within_the_segment_and_its_sub_segments(client, var
     assert {o.value: o.count for o in listing.facets["open_source"]}["partly"] == 1
 
 
-def test_index_holds_published_participants_only(varied):
+def test_index_holds_published_participants_only_in_name_order(varied):
     index = build_index()
-    everyone = {p for p in range(index.everyone.bit_length()) if index.everyone >> p & 1}
-    assert everyone == set(Participant.objects.published().values_list("pk", flat=True))
+    published = Participant.objects.published().order_by("name_en", "pk")
+    assert list(index.pks) == list(published.values_list("pk", flat=True))
+    assert index.pks_in(index.everyone) == list(index.pks)
     npu = Segment.objects.get(slug="npu")
-    assert index.segment[npu.pk] == bits_of(
-        Participant.objects.published().filter(offerings__segment=npu).values_list("pk", flat=True)
-    )
+    in_npu = published.filter(offerings__segment=npu).values_list("pk", flat=True)
+    assert index.segment[npu.pk] == index.bits_of(in_npu)
+    assert index.pks_in(index.segment[npu.pk]) == list(in_npu)
+    hidden = Participant.objects.exclude(status="published").values_list("pk", flat=True)
+    assert hidden and index.bits_of([*hidden, 10**9]) == 0
+
+
+def test_a_page_is_read_off_the_bitset_at_any_depth():
+    rng = random.Random(7)
+    for size in (0, 1, 63, 64, 65, 5000, 20_000):
+        chosen = sorted(rng.sample(range(size), rng.randint(0, size)))
+        bits = bits_of(chosen)
+        for start, count in (
+            (0, 20),
+            (0, 0),
+            (len(chosen) // 2, 20),
+            (max(len(chosen) - 5, 0), 20),
+            (len(chosen), 20),
+        ):
+            assert set_bits(bits, start, count) == chosen[start : start + count], (size, start, count)
+        assert set_bits(bits, 0, len(chosen)) == chosen
+
+
+def test_listing_pages_in_name_order_match_the_database(client, db):
+    rng = random.Random(3)
+    for i in range(50):  # names repeat, so ties go by id as in the database's order
+        make_participant(
+            f"p{i:02d}",
+            (rng.choice(["ai-chips", "cloud-compute"]),),
+            name_en=f"Name {rng.randint(0, 20)}",
+            country=rng.choice(["US", "CN"]),
+        )
+    published = Participant.objects.published()
+    for params in (
+        {},
+        {"ordering": "-name"},
+        {"country": "CN"},
+        {"country": "US", "segment": "ai-chips", "ordering": "name"},
+    ):
+        fields = ("-name_en", "-pk") if params.get("ordering") == "-name" else ("name_en", "pk")
+        wanted = published.filter(country=params.get("country", "") or F("country"))
+        if "segment" in params:
+            wanted = wanted.filter(offerings__segment__slug=params["segment"])
+        expected = list(wanted.order_by(*fields).values_list("slug", flat=True))
+        listed = []
+        for page in (1, 2, 3):
+            response = client.get("/participants/", {**params, "page": page})
+            if response.context["listing"].page.number == page:
+                listed += page_slugs(response.context["listing"])
+        assert listed == expected, params
 
 
 def test_bits_of_sets_exactly_the_given_positions():

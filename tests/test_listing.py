@@ -6,7 +6,7 @@ from django.test import override_settings
 
 from directory.models import Offering, Participant, Segment
 from directory.search import refresh_search_index
-from tests.conftest import make_chain, make_participant
+from tests.conftest import make_chain, make_participant, page_slugs
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def chain(small_chain):
 
 
 def slugs(response):
-    return [p.slug for p in response.context["listing"].page.object_list]
+    return page_slugs(response.context["listing"])
 
 
 def test_lists_published_participants_by_name(client, chain):
@@ -282,10 +282,11 @@ SEARCHED = "q=bulk&country=CN&segment=ai-chips&segment=data-services&open_source
 @pytest.mark.parametrize(
     "query, expected",
     [
-        # segments, the bitmap index (participants, offerings), the page, its offerings
+        # segments, the bitmap index (participants, offerings), the cards' participants
+        # and their offerings (the page's ids come from the index)
         ("", 5),
         # segments, the index (2), the search window, the query's own window (for the
-        # facets), the page, its offerings
+        # facets), the cards' participants and their offerings (the ids are the window's)
         (SEARCHED, 7),
     ],
 )
@@ -296,21 +297,36 @@ def test_query_count_is_constant(client, db, django_assert_num_queries, size, qu
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("size", [25, 60])
+def test_query_count_of_another_page_with_the_counts_cache(client, db, django_assert_num_queries, size):
+    make_chain(size)
+    with override_settings(COUNT_CACHE_SECONDS=3600):
+        client.get("/participants/")  # builds the index and the segments, renders page 1
+        # The cards' participants and their offerings: the ids, the total and the facets
+        # come from the index, the segments from memory.
+        with django_assert_num_queries(2):
+            response = client.get("/participants/?page=2")
+    assert response.status_code == 200
+    assert "bulk-020" in response.content.decode()
+
+
 @pytest.mark.parametrize("size", [5, 60])
 @pytest.mark.parametrize(
     "query, expected",
     [
-        # segments, the page, its offerings: total and facets come from the cached index
-        ("", 3),
-        # segments, the search window, the page, its offerings (the query's own window
-        # for the facets is cached from the first request)
-        (SEARCHED, 4),
+        # nothing: the ids come from the index, the cards and the filter column are cached
+        ("", 0),
+        # nothing: the search window (which gives the ids), the query's own window, the
+        # cards and the filter column are all cached
+        (SEARCHED, 0),
     ],
 )
-def test_query_count_with_the_counts_cache(client, db, django_assert_num_queries, size, query, expected):
+def test_query_count_of_a_page_seen_before(client, db, django_assert_num_queries, size, query, expected):
     make_chain(size)
     with override_settings(COUNT_CACHE_SECONDS=3600):
-        client.get(f"/participants/?{query}")  # builds and caches the index
+        first = client.get(f"/participants/?{query}")
         with django_assert_num_queries(expected):
-            response = client.get(f"/participants/?{query}&page=2")
+            response = client.get(f"/participants/?{query}&page=1")
+    assert response.status_code == 200
+    assert response.content.decode().count('class="card"') == first.content.decode().count('class="card"') > 0
     assert response.status_code == 200

@@ -12,10 +12,10 @@ from django.views.decorators.http import require_GET
 from .. import chain
 from ..caching import cache_public_page, cached_value, generation
 from ..countries import country_name
-from ..filters import in_segments, lenient_filterset, segment_ids_with_children
+from ..filters import all_segments, in_segments, lenient_filterset, segment_ids_with_children
 from ..importer import iter_csv
 from ..listing import build_listing
-from ..models import Participant, Relationship, Segment
+from ..models import Participant, Relationship
 from ..seo import organization_jsonld
 
 
@@ -25,7 +25,7 @@ def home(request):
     """The chain map: three tiers of segment panels, and the stats strip."""
 
     def build():
-        tiers = chain.chain_map(list(Segment.objects.all()))
+        tiers = chain.chain_map(all_segments())
         return {"tiers": tiers, "stats": chain.stats(tiers)}
 
     # The map only changes when the directory does: its data and its rendered HTML (a
@@ -44,7 +44,7 @@ def home(request):
 def segment_detail(request, slug):
     """One segment: description, sub-segments, neighbours up- and downstream, its
     filterable participants and who supplies or buys from them."""
-    segments = list(Segment.objects.select_related("parent"))
+    segments = all_segments()
     segment = next((s for s in segments if s.slug == slug), None)
     if segment is None:
         raise Http404
