@@ -1,6 +1,7 @@
 """The participant filters of the URL contract, shared by the HTML listing and the API."""
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,25 @@ def in_segments(segment_ids):
     return Exists(Offering.objects.filter(participant=OuterRef("pk"), segment_id__in=segment_ids))
 
 
+class CountryField(forms.CharField):
+    """An ISO 3166-1 alpha-2 code (any case). A ChoiceField of the 249 codes would be deep
+    copied with its choices for every filter form built, several times per request."""
+
+    def clean(self, value):
+        value = super().clean(value).upper()
+        if value and value not in COUNTRIES:
+            raise forms.ValidationError(
+                forms.ChoiceField.default_error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return value
+
+
+class CountryFilter(django_filters.Filter):
+    field_class = CountryField
+
+
 class ParticipantFilter(django_filters.FilterSet):
     """``q``, ``tier``, ``segment`` (repeatable, any of), ``kind``, ``country``,
     ``open_source`` and ``ordering`` exactly as DESIGN.md names them."""
@@ -60,7 +80,7 @@ class ParticipantFilter(django_filters.FilterSet):
     tier = django_filters.ChoiceFilter(choices=Tier.choices, method="filter_tier", label=_("Tier"))
     segment = django_filters.MultipleChoiceFilter(choices=[], method="filter_segment", label=_("Segment"))
     kind = django_filters.ChoiceFilter(choices=Kind.choices, label=_("Kind"))
-    country = django_filters.ChoiceFilter(choices=[], method="filter_country", label=_("Country"))
+    country = CountryFilter(method="filter_country", label=_("Country"))
     open_source = django_filters.ChoiceFilter(
         choices=OPEN_SOURCE_CHOICES, method="filter_open_source", label=_("Open source")
     )
@@ -88,7 +108,6 @@ class ParticipantFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.segments = all_segments() if segments is None else segments
         self.filters["segment"].extra["choices"] = [(s.slug, s.name) for s in self.segments]
-        self.filters["country"].extra["choices"] = [(c, c) for c in sorted(COUNTRIES)]
 
     def filter_q(self, queryset, name, value):
         # Applied in ``qs`` below, after every other filter: the search window is taken
