@@ -61,7 +61,10 @@ def test_browse_the_chain_in_a_real_browser(live_server, chain, chromium):
         expect(page.locator("h1")).to_contain_text("AI chips")
         expect(page.locator(".results h2")).to_have_text("3 participants")
 
-        # htmx swaps the listing in place and pushes the filtered URL.
+        # htmx swaps the listing in place and pushes the filtered URL; it binds to the
+        # form once the page has loaded (a change before that would be a plain form's).
+        page.wait_for_load_state("load")
+        page.wait_for_function("() => window.htmx !== undefined")
         page.select_option("#id_country", "CN")
         expect(page).to_have_url(re.compile(r"country=CN"))
         expect(page.locator(".results h2")).to_have_text("2 participants")
