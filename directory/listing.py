@@ -9,6 +9,7 @@ are kept in memory (``filters.all_segments``); the total and the facets come fro
 bitmap index (``facet_index.py``; two more queries when it is rebuilt).
 """
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,7 +26,7 @@ from .caching import generation
 from .facet_index import FacetIndex, Selection, facet_index, filter_bits
 from .facets import FACETS, facets
 from .filters import ParticipantFilter, all_segments, lenient_filterset, segment_ids_with_children
-from .models import Participant
+from .models import Offering, Participant, in_chain_order
 from .search import search_window
 
 PAGE_SIZE_DEFAULT = 20
@@ -59,7 +60,7 @@ class Listing:
     @cached_property
     def cards(self):
         """The page's participant cards as HTML, in order."""
-        return cards(list(self.page.object_list), self.cache_seconds)
+        return cards(list(self.page.object_list), self.segments, self.cache_seconds)
 
     @property
     def truncated(self):
@@ -159,21 +160,24 @@ def build_listing(params, queryset, facet_names=FACETS, segments=None, scope=Non
     page_size = page_size_from(params.get("page_size"), notes)
     index = facet_index()
     selection = selection_of(filterset, index, scope)
-    ids = page_ids(filterset, index, selection)
+    ids = page_ids(filterset, index, scope)
     page = page_of(ids, params.get("page"), page_size, notes, selection.total)
     return Listing(filterset, page, page_size, notes, index, selection, segments, facet_names)
 
 
-def page_ids(filterset, index, selection):
-    """The ids of the bound ``filterset``'s participants in the listing's order, to cut a
-    page from, with no query when possible: in name order (the default without a search)
-    read off the bitmap index, for a search in relevance order the ranked window itself;
-    in any other order its ``qs`` (one query per page)."""
+def page_ids(filterset, index=None, scope=None):
+    """The ids of the bound ``filterset``'s participants in the listing's order (the API's
+    too), to cut a page from, with no query when possible: in name order (the default
+    without a search) read off the bitmap ``index``, for a search in relevance order the
+    ranked window itself; in any other order its ``qs`` (one query per page). ``index``:
+    the bitmap index when the caller has it; ``scope``: as for ``build_listing``."""
     if filterset.ranked_ids is not None:
         return filterset.ranked_ids
     data = filterset.form.cleaned_data if filterset.is_valid() else {}
     if not data.get("q") and data.get("ordering", "") in ("", "name", "-name"):
-        return InNameOrder(index, selection.matching(), descending=data.get("ordering") == "-name")
+        index = index or facet_index()
+        bits = selection_of(filterset, index, scope).matching()
+        return InNameOrder(index, bits, descending=data.get("ordering") == "-name")
     return filterset.qs.values_list("pk", flat=True)
 
 
@@ -197,8 +201,9 @@ class InNameOrder(Sequence):
         return self.index.pks_at(self.bits, start, stop - start, self.descending)
 
 
-def cards(ids, seconds):
-    """The cards of the published participants ``ids`` as HTML, in that order.
+def cards(ids, segments, seconds):
+    """The cards of the published participants ``ids`` as HTML, in that order
+    (``segments``: every segment, as ``all_segments`` gives them).
 
     Each card is cached per participant and language for the directory's current
     generation (``seconds``; 0 renders every time): a page reads them with one cache
@@ -210,8 +215,8 @@ def cards(ids, seconds):
     if missing:
         template = get_template("directory/partials/card.html")
         fresh = {
-            f"{prefix}{p.pk}": template.render({"participant": p})
-            for p in Participant.objects.published().filter(pk__in=missing).for_cards()
+            f"{prefix}{p.pk}": template.render({"participant": p, "segments": segments})
+            for p, segments in _with_segments(missing, segments)
         }
         if seconds > 0:
             cache.set_many(fresh, seconds)
@@ -219,40 +224,27 @@ def cards(ids, seconds):
     return [found[f"{prefix}{pk}"] for pk in ids if f"{prefix}{pk}" in found]  # SafeStrings
 
 
-class ByIds(Sequence):
-    """The participants of ``queryset`` with the given ``ids``, in that order, fetched a
-    slice (a page) at a time: one query by primary key per page."""
-
-    def __init__(self, queryset, ids):
-        self.queryset, self.ids = queryset, ids
-
-    def __len__(self):
-        return len(self.ids)
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            return self[index : index + 1 or None][0]
-        wanted = self.ids[index]
-        found = {p.pk: p for p in self.queryset.filter(pk__in=wanted)}
-        return [found[pk] for pk in wanted if pk in found]
+def _with_segments(ids, segments):
+    """``(participant, its segments in chain order)`` for the published participants
+    ``ids``: two queries, the ``segments`` (all of them) taken from memory rather than
+    joined and prefetched with every offering."""
+    participants = Participant.objects.published().filter(pk__in=ids).without_search_text()
+    segments = {s.pk: s for s in segments}
+    of = defaultdict(set)
+    for participant_id, segment_id in Offering.objects.filter(participant_id__in=ids).values_list(
+        "participant_id", "segment_id"
+    ):
+        of[participant_id].add(segment_id)
+    return [(p, in_chain_order(segments[pk] for pk in of[p.pk] if pk in segments)) for p in participants]
 
 
-def paginated(filterset, queryset, base):
-    """What to paginate for the bound ``filterset``: ``queryset`` (its ``qs`` with what the
-    page shows), or for a search in relevance order the ranked window's ids looked up in
-    ``base`` (its base queryset with what the page shows), so that a page is fetched by
-    id rather than by ranking the window again."""
-    if filterset.ranked_ids is None:
-        return queryset
-    return ByIds(base, filterset.ranked_ids)
-
-
-def count_of(filterset):
+def count_of(filterset, index=None):
     """The number of participants the bound, valid ``filterset`` gives, without a COUNT:
-    the search window's size with ``q``, else from the bitmap index."""
+    the search window's size with ``q``, else from the bitmap ``index`` (when the caller
+    has it)."""
     if filterset.search_ids is not None:
         return len(filterset.search_ids)
-    return selection_of(filterset, facet_index()).total
+    return selection_of(filterset, index or facet_index()).total
 
 
 def selection_of(filterset, index, scope=None):

@@ -63,6 +63,11 @@ class Tier(models.TextChoices):
 TIER_ORDER = [Tier.UPSTREAM, Tier.MIDSTREAM, Tier.DOWNSTREAM]
 
 
+def in_chain_order(segments):
+    """``segments`` sorted as the chain runs: by tier, then order, then slug."""
+    return sorted(segments, key=lambda s: (TIER_ORDER.index(s.tier), s.order, s.slug))
+
+
 class SegmentQuerySet(models.QuerySet):
     def top_level(self):
         return self.filter(parent__isnull=True)
@@ -170,12 +175,6 @@ class ParticipantQuerySet(models.QuerySet):
         """Without the denormalised search columns (a few kilobytes a row that no page
         shows)."""
         return self.defer(*SEARCH_FIELDS)
-
-    def for_cards(self):
-        """With what a participant card shows (offerings and their segments): one extra query."""
-        return self.without_search_text().prefetch_related(
-            models.Prefetch("offerings", queryset=Offering.objects.select_related("segment"))
-        )
 
     def for_page(self):
         """With everything the participant page shows about the participant itself:
@@ -327,9 +326,8 @@ class Participant(BilingualMixin, models.Model):
     @property
     def offering_segments(self):
         """The distinct segments of the participant's offerings in chain order (reads the
-        prefetched offerings, see ``ParticipantQuerySet.for_cards``)."""
-        segments = {o.segment_id: o.segment for o in self.offerings.all()}
-        return sorted(segments.values(), key=lambda s: (TIER_ORDER.index(s.tier), s.order, s.slug))
+        prefetched offerings, see ``ParticipantQuerySet.for_page``)."""
+        return in_chain_order({o.segment_id: o.segment for o in self.offerings.all()}.values())
 
     @property
     def logo_url(self):

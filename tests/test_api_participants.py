@@ -393,3 +393,16 @@ def test_same_result_set_as_the_html_listing_page(client, chain, params):
     assert html.status_code == 200
     listed = page_slugs(html.context["listing"])
     assert slugs(client.get("/api/participants/", {**params, "page_size": 100})) == listed
+
+
+def test_a_page_seen_before_costs_no_query_and_urls_follow_the_host(client, chain, django_assert_num_queries):
+    with override_settings(COUNT_CACHE_SECONDS=3600, ALLOWED_HOSTS=["testserver", "example.org"]):
+        first = client.get("/api/participants/", {"segment": "ai-chips"})
+        # the count and the ids from the kept index, each participant's JSON from the cache
+        with django_assert_num_queries(0):
+            again = client.get("/api/participants/", {"segment": "ai-chips", "page_size": 20})
+        assert again.json() == first.json() and first.json()["count"] > 0
+        other = client.get("/api/participants/", {"segment": "ai-chips"}, HTTP_HOST="example.org").json()
+    assert other["results"][0]["url"].startswith("http://example.org/api/participants/")
+    assert first.json()["results"][0]["url"].startswith("http://testserver/api/participants/")
+    assert [r["slug"] for r in other["results"]] == [r["slug"] for r in first.json()["results"]]

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from directory.caching import GENERATION_KEY, _request_began, _request_ended, bump_generation, generation
 from directory.models import Offering, Participant, Relationship, Segment, Status
+from directory.search import refresh_search_index
 
 from .conftest import make_participant
 
@@ -156,3 +157,23 @@ def test_a_change_made_by_a_request_renews_its_token(client):
         assert generation() != first
     finally:
         _request_ended()
+
+
+@CACHED
+def test_an_edit_shows_in_cards_filters_and_api_kept_for_the_generation(client):
+    """What the listing and the API keep per generation (rendered cards, the filter
+    column, the search window, each participant's JSON) is replaced after a change."""
+    nvidia = make_participant("nvidia", name_en="NVIDIA", country="US")
+    urls = ("/participants/", "/participants/?q=nvidia", "/api/participants/", "/api/participants/?q=nvidia")
+    for url in urls:
+        assert "NVIDIA" in client.get(url).content.decode()
+    nvidia = Participant.objects.get(pk=nvidia.pk)  # as the admin edits it
+    nvidia.name_en = "NVIDIA Corporation"
+    nvidia.country = "CN"
+    nvidia.save()
+    refresh_search_index([nvidia.pk])
+    for url in urls:
+        body = client.get(url + ("&" if "?" in url else "?") + "page=1").content.decode()
+        assert "NVIDIA Corporation" in body, url
+    filtered = client.get("/participants/?country=CN").content.decode()
+    assert 'value="CN" selected>China (1)</option>' in filtered
