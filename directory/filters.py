@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .caching import kept_in_process
@@ -108,6 +109,19 @@ class ParticipantFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.segments = all_segments() if segments is None else segments
         self.filters["segment"].extra["choices"] = [(s.slug, s.name) for s in self.segments]
+
+    # django-filter builds a new form class for every filterset; ours only differs by the
+    # segment choices (and their labels' language), so one class is kept per such set.
+    _form_classes = {}
+
+    def get_form_class(self):
+        key = (tuple((s.slug, s.name) for s in self.segments), get_language())
+        form_class = self._form_classes.get(key)
+        if form_class is None:
+            if len(self._form_classes) > 64:  # segments renamed many times over: start afresh
+                self._form_classes.clear()
+            form_class = self._form_classes[key] = super().get_form_class()
+        return form_class
 
     def filter_q(self, queryset, name, value):
         # Applied in ``qs`` below, after every other filter: the search window is taken

@@ -330,3 +330,14 @@ def test_query_count_of_a_page_seen_before(client, db, django_assert_num_queries
     assert response.status_code == 200
     assert response.content.decode().count('class="card"') == first.content.decode().count('class="card"') > 0
     assert response.status_code == 200
+
+
+def test_a_segment_added_later_is_a_valid_filter_at_once(client, chain):
+    assert "zz-robotics" not in client.get("/participants/?segment=zz-robotics").context["listing"].query
+    chips = Segment.objects.get(slug="ai-chips")
+    Segment.objects.create(slug="zz-robotics", name_en="Robot chips", tier=chips.tier, parent=chips, order=9)
+    make_participant("robo", ("zz-robotics",), name_en="Robo Silicon")
+    response = client.get("/participants/?segment=zz-robotics")
+    assert response.context["listing"].notes == [] and slugs(response) == ["robo"]
+    chinese = client.get("/participants/?segment=zz-robotics", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert slugs(chinese) == ["robo"]
