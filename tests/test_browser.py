@@ -90,4 +90,14 @@ def test_browse_the_chain_in_a_real_browser(live_server, chain, chromium):
         expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
         expect(page.locator("h1")).to_contain_text("寒武纪")
         expect(page.locator("#offerings-title + h3")).to_contain_text("算力芯片")
+
+        # The header stays on one line on a laptop-sized window, in both languages (the
+        # language switch used to wrap alone at 1,100 px).
+        for width in (1000, 1100, 1280):
+            for locale in ("en-US", "zh-CN"):
+                narrow = browser.new_page(locale=locale, viewport={"width": width, "height": 600})
+                narrow.goto(live_server.url + "/participants/")
+                boxes = [narrow.locator(s).bounding_box() for s in (".brand", "form.lang")]
+                assert abs(boxes[0]["y"] - boxes[1]["y"]) < 20, (width, locale, boxes)
+                narrow.close()
         browser.close()
