@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session: a client that just wrote reads its session from the primary.
+    "chainsite.db_router.PrimaryAfterWriteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -110,26 +112,43 @@ TEMPLATES = [
     },
 ]
 
+
+def database(url):
+    """One entry of DATABASES from a database URL, with what our code relies on."""
+    db = dj_database_url.parse(url, conn_max_age=envint("CONN_MAX_AGE", 60), conn_health_checks=True)
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # Wait for a concurrent writer instead of failing at once with "database is locked".
+        db.setdefault("OPTIONS", {})["timeout"] = 20
+        db["CONN_MAX_AGE"] = 0
+    elif db["ENGINE"] == "django.db.backends.postgresql":
+        # A search works on its first matches in table order (directory/search.py), which
+        # must be the same order every time: no scan that starts where another one is
+        # (synchronised sequential scans of large tables), no parallel workers returning
+        # rows interleaved.
+        options = db.setdefault("OPTIONS", {})
+        options["options"] = " ".join(
+            [options.get("options", ""), "-c synchronize_seqscans=off -c max_parallel_workers_per_gather=0"]
+        ).strip()
+    return db
+
+
+def replica_databases(urls):
+    """``{alias: settings}`` of the read replicas at ``urls`` (``DATABASE_REPLICA_URLS``).
+    In tests each stands for the primary's test database."""
+    return {
+        f"replica{number}": {**database(url), "TEST": {"MIRROR": "default"}}
+        for number, url in enumerate(urls, start=1)
+    }
+
+
 # SQLite file in the project folder unless DATABASE_URL says otherwise.
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=envint("CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a concurrent writer instead of failing at once with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A search works on its first matches in table order (directory/search.py), which must
-    # be the same order every time: no scan that starts where another one is (synchronised
-    # sequential scans of large tables), no parallel workers returning rows interleaved.
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["options"] = " ".join(
-        [options.get("options", ""), "-c synchronize_seqscans=off -c max_parallel_workers_per_gather=0"]
-    ).strip()
+DATABASES = {"default": database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Read replicas (docs/deploy.md): reads go to them except where they may lag behind a
+# write (chainsite/db_router.py); REPLICA_LAG_SECONDS is how long that is taken to be.
+DATABASES.update(replica_databases(envlist("DATABASE_REPLICA_URLS")))
+REPLICA_DATABASES = [alias for alias in DATABASES if alias != "default"]
+REPLICA_LAG_SECONDS = envint("REPLICA_LAG_SECONDS", 5)
+DATABASE_ROUTERS = ["chainsite.db_router.PrimaryReplicaRouter"] if REPLICA_DATABASES else []
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -66,6 +66,16 @@ def _read_generation():
     return token
 
 
+def changed_within(seconds):
+    """Whether the directory changed in the last ``seconds`` (as far as the current
+    generation token says: a token made without a change, on first use, says no)."""
+    _, _, changed = generation().partition(".")
+    try:
+        return time.time() - float(changed) < seconds
+    except ValueError:
+        return False
+
+
 def _fallback_token():
     now = time.monotonic()
     if _fallback["until"] <= now:
@@ -74,8 +84,9 @@ def _fallback_token():
 
 
 def bump_generation():
-    """Make every cached page and count stale; call after a committed change."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    """Make every cached page and count stale; call after a committed change. The new
+    token records when the change was made (``changed_within``)."""
+    cache.set(GENERATION_KEY, f"{uuid.uuid4().hex}.{time.time():.3f}", timeout=None)
     _fallback["until"] = 0.0  # this process's own changes show at once even then
     _request.token = None
 
