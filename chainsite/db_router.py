@@ -4,7 +4,9 @@ replicas (settings.py); without it there is one database and no router.
 A read goes to the primary instead of a replica whenever it may need data that a replica
 has not received yet:
 
-- in a request (or a command) that has written: every read after its first write;
+- in a request (or a command) that has written: every read after its first write (Django
+  also asks for the write database to check a model's constraints, so a form that
+  validates against the database counts as writing: safe, at the cost of a few reads);
 - from a client that wrote within the last ``REPLICA_LAG_SECONDS``: the response to a
   request that wrote carries a short-lived cookie (``PrimaryAfterWriteMiddleware``), so
   the submission status page after a submit, or the admin after a save, is read from the
