@@ -3,10 +3,11 @@ the filter, its facets, one page of results, and notes about ignored parameters.
 
 Queries, whatever the data size: the search window when there is a query (1, or 2 when
 other filters are set too; each kept per query until the directory changes), the page's
-ids (1, none for a search in relevance order) and, for cards not yet rendered in this
-generation, those participants (1) and their offerings with segments (1). The segments
-are kept in memory (``filters.all_segments``); the total and the facets come from the
-bitmap index (``facet_index.py``; two more queries when it is rebuilt).
+ids (1 in an order other than by name or relevance, which come from the bitmap index and
+the search window) and, for cards not rendered since the last change, those participants
+(1) and their segments (1). The segments are kept in memory (``filters.all_segments``);
+the total and the facets come from the bitmap index (``facet_index.py``; two more
+queries when it is rebuilt).
 """
 
 from collections import defaultdict
@@ -215,8 +216,8 @@ def cards(ids, segments, seconds):
     if missing:
         template = get_template("directory/partials/card.html")
         fresh = {
-            f"{prefix}{p.pk}": template.render({"participant": p, "segments": segments})
-            for p, segments in _with_segments(missing, segments)
+            f"{prefix}{p.pk}": template.render({"participant": p, "segments": its_segments})
+            for p, its_segments in _with_segments(missing, segments)
         }
         if seconds > 0:
             cache.set_many(fresh, seconds)

@@ -19,6 +19,8 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, Value, When
 
+from .caching import cached_value
+
 MAX_QUERY_LENGTH = 200
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -112,8 +114,6 @@ def search_window(queryset, q):
     page of results is then fetched by id. The window is kept per query and filter until
     the directory changes, so the next pages of a search cost no search.
     """
-    from .caching import cached_value
-
     q = clean_query(q)
     return cached_value("search-window", (str(queryset.query), q), lambda: _window(queryset, q))
 
