@@ -44,6 +44,8 @@ class FacetIndex:
     segment: dict  # segment id -> participants with an offering in that very segment
     pks: array  # participant ids in name order (the listing's default order)
     positions: array  # participant id -> position (-1: not in the index)
+    # (segment ids, one bitmask of them per position): whose segments a card shows
+    segments_by_position: tuple = ((), [])
 
     def union(self, facet, values):
         """Participants having any of ``values`` in ``facet`` (a dict attribute above)."""
@@ -57,6 +59,16 @@ class FacetIndex:
         """The bitset of the participants ``pks`` (those the index does not hold are left out)."""
         positions, size = self.positions, len(self.positions)
         return bits_of(positions[pk] for pk in pks if 0 <= pk < size and positions[pk] >= 0)
+
+    def segment_ids_of(self, pk):
+        """The ids of the segments participant ``pk`` has offerings in (none if the index
+        does not hold it)."""
+        position = self.positions[pk] if 0 <= pk < len(self.positions) else -1
+        if position < 0:
+            return []
+        ids, masks = self.segments_by_position
+        mask = masks[position]
+        return [segment_id for j, segment_id in enumerate(ids) if mask >> j & 1]
 
     def pks_in(self, bits):
         """The ids of the participants in ``bits``, in name order."""
@@ -139,19 +151,33 @@ def build_index():
         .order_by()
         .values_list("segment_id", "participant_id")
     )
+    memberships = [
+        (segment_id, positions[pk])
+        for segment_id, pk in offerings.iterator(chunk_size=10_000)
+        if pk < len(positions) and positions[pk] >= 0  # not published since the first query
+    ]
     return FacetIndex(
         everyone=(1 << len(rows)) - 1,
         country=_grouped_bits((country, i) for i, (_, country, _, _) in enumerate(rows)),
         kind=_grouped_bits((kind, i) for i, (_, _, kind, _) in enumerate(rows)),
         open_source=_grouped_bits((open_source, i) for i, (_, _, _, open_source) in enumerate(rows)),
-        segment=_grouped_bits(
-            (segment_id, positions[pk])
-            for segment_id, pk in offerings.iterator(chunk_size=10_000)
-            if pk < len(positions) and positions[pk] >= 0  # not published since the first query
-        ),
+        segment=_grouped_bits(memberships),
         pks=pks,
         positions=positions,
+        segments_by_position=_segments_by_position(memberships, len(rows)),
     )
+
+
+def _segments_by_position(memberships, size):
+    """``(ids, masks)``: the segment ids in order, and for each position a bitmask of the
+    participant's segments (bit *j* for ``ids[j]``), from ``(segment id, position)``
+    pairs. About 4 MB at 100,000 participants."""
+    ids = sorted({segment_id for segment_id, _ in memberships})
+    bit = {segment_id: 1 << j for j, segment_id in enumerate(ids)}
+    masks = [0] * size
+    for segment_id, position in memberships:
+        masks[position] |= bit[segment_id]
+    return tuple(ids), masks
 
 
 @dataclass(frozen=True)

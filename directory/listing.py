@@ -5,12 +5,11 @@ Queries, whatever the data size: the search window when there is a query (1, or 
 other filters are set too; each kept per query until the directory changes), the page's
 ids (1 in an order other than by name or relevance, which come from the bitmap index and
 the search window) and, for cards not rendered since the last change, those participants
-(1) and their segments (1). The segments are kept in memory (``filters.all_segments``);
-the total and the facets come from the bitmap index (``facet_index.py``; two more
-queries when it is rebuilt).
+(1; their segments come from the bitmap index). The segments are kept in memory
+(``filters.all_segments``); the total and the facets come from the bitmap index
+(``facet_index.py``; two more queries when it is rebuilt).
 """
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,7 +26,7 @@ from .caching import generation
 from .facet_index import FacetIndex, Selection, facet_index, filter_bits
 from .facets import FACETS, facets
 from .filters import ParticipantFilter, all_segments, lenient_filterset, segment_ids_with_children
-from .models import Offering, Participant, in_chain_order
+from .models import Participant, in_chain_order
 from .search import search_window
 
 PAGE_SIZE_DEFAULT = 20
@@ -61,7 +60,7 @@ class Listing:
     @cached_property
     def cards(self):
         """The page's participant cards as HTML, in order."""
-        return cards(list(self.page.object_list), self.segments, self.cache_seconds)
+        return cards(list(self.page.object_list), self.segments, self.index, self.cache_seconds)
 
     @property
     def truncated(self):
@@ -202,13 +201,14 @@ class InNameOrder(Sequence):
         return self.index.pks_at(self.bits, start, stop - start, self.descending)
 
 
-def cards(ids, segments, seconds):
+def cards(ids, segments, index, seconds):
     """The cards of the published participants ``ids`` as HTML, in that order
-    (``segments``: every segment, as ``all_segments`` gives them).
+    (``segments``: every segment, as ``all_segments`` gives them; ``index``: the bitmap
+    index, which knows each participant's segments).
 
     Each card is cached per participant and language for the directory's current
     generation (``seconds``; 0 renders every time): a page reads them with one cache
-    round trip and fetches and renders only the ones not cached yet (two queries).
+    round trip and fetches and renders only the ones not cached yet (one query).
     """
     prefix = f"directory:card:{generation()}:{get_language()}:"
     found = cache.get_many([f"{prefix}{pk}" for pk in ids]) if seconds > 0 else {}
@@ -217,7 +217,7 @@ def cards(ids, segments, seconds):
         template = get_template("directory/partials/card.html")
         fresh = {
             f"{prefix}{p.pk}": template.render({"participant": p, "segments": its_segments})
-            for p, its_segments in _with_segments(missing, segments)
+            for p, its_segments in _with_segments(missing, segments, index)
         }
         if seconds > 0:
             cache.set_many(fresh, seconds)
@@ -225,18 +225,16 @@ def cards(ids, segments, seconds):
     return [found[f"{prefix}{pk}"] for pk in ids if f"{prefix}{pk}" in found]  # SafeStrings
 
 
-def _with_segments(ids, segments):
+def _with_segments(ids, segments, index):
     """``(participant, its segments in chain order)`` for the published participants
-    ``ids``: two queries, the ``segments`` (all of them) taken from memory rather than
-    joined and prefetched with every offering."""
+    ``ids``: one query, the segments read off the bitmap ``index`` and matched to
+    ``segments`` (all of them) rather than joined and prefetched with every offering."""
     participants = Participant.objects.published().filter(pk__in=ids).without_search_text()
-    segments = {s.pk: s for s in segments}
-    of = defaultdict(set)
-    for participant_id, segment_id in Offering.objects.filter(participant_id__in=ids).values_list(
-        "participant_id", "segment_id"
-    ):
-        of[participant_id].add(segment_id)
-    return [(p, in_chain_order(segments[pk] for pk in of[p.pk] if pk in segments)) for p in participants]
+    by_id = {s.pk: s for s in segments}
+    return [
+        (p, in_chain_order(by_id[pk] for pk in index.segment_ids_of(p.pk) if pk in by_id))
+        for p in participants
+    ]
 
 
 def count_of(filterset, index=None):

@@ -231,6 +231,10 @@ class ParticipantQuerySet(models.QuerySet):
         )
 
 
+_KIND_LABELS = dict(Kind.choices)
+_OPEN_SOURCE_LABELS = dict(OpenSource.choices)
+
+
 class Participant(BilingualMixin, models.Model):
     """An organisation in the chain: a company, lab, open-source project or institution."""
 
@@ -322,6 +326,16 @@ class Participant(BilingualMixin, models.Model):
     @property
     def is_published(self):
         return self.status == Status.PUBLISHED
+
+    # ``get_kind_display()`` and ``get_open_source_display()`` rebuild the field's choices
+    # on every call; a page of cards calls them forty times.
+    @property
+    def kind_label(self):
+        return _KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def open_source_label(self):
+        return _OPEN_SOURCE_LABELS.get(self.open_source, self.open_source)
 
     @property
     def offering_segments(self):

@@ -98,6 +98,11 @@ def test_index_holds_published_participants_only_in_name_order(varied):
     assert index.pks_in(index.segment[npu.pk]) == list(in_npu)
     hidden = Participant.objects.exclude(status="published").values_list("pk", flat=True)
     assert hidden and index.bits_of([*hidden, 10**9]) == 0
+    # Each participant's segments, which its card shows.
+    for participant in published.prefetch_related("offerings"):
+        expected = sorted({o.segment_id for o in participant.offerings.all()})
+        assert sorted(index.segment_ids_of(participant.pk)) == expected, participant.slug
+    assert [index.segment_ids_of(pk) for pk in [*hidden, 10**9]] == [[]] * (len(hidden) + 1)
 
 
 def test_a_page_is_read_off_the_bitset_at_any_depth():

@@ -283,11 +283,11 @@ SEARCHED = "q=bulk&country=CN&segment=ai-chips&segment=data-services&open_source
     "query, expected",
     [
         # segments, the bitmap index (participants, offerings), the cards' participants
-        # and their offerings (the page's ids come from the index)
-        ("", 5),
+        # (the page's ids and each card's segments come from the index)
+        ("", 4),
         # segments, the index (2), the search window, the query's own window (for the
-        # facets), the cards' participants and their offerings (the ids are the window's)
-        (SEARCHED, 7),
+        # facets), the cards' participants (the ids are the window's)
+        (SEARCHED, 6),
     ],
 )
 def test_query_count_is_constant(client, db, django_assert_num_queries, size, query, expected):
@@ -302,9 +302,9 @@ def test_query_count_of_another_page_with_the_counts_cache(client, db, django_as
     make_chain(size)
     with override_settings(COUNT_CACHE_SECONDS=3600):
         client.get("/participants/")  # builds the index and the segments, renders page 1
-        # The cards' participants and their offerings: the ids, the total and the facets
-        # come from the index, the segments from memory.
-        with django_assert_num_queries(2):
+        # The cards' participants: the ids, the total, the facets and each card's
+        # segments come from the index, the list of segments from memory.
+        with django_assert_num_queries(1):
             response = client.get("/participants/?page=2")
     assert response.status_code == 200
     assert "bulk-020" in response.content.decode()
@@ -341,3 +341,20 @@ def test_a_segment_added_later_is_a_valid_filter_at_once(client, chain):
     assert response.context["listing"].notes == [] and slugs(response) == ["robo"]
     chinese = client.get("/participants/?segment=zz-robotics", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert slugs(chinese) == ["robo"]
+
+
+def test_a_card_shows_kind_licence_and_segments_in_chain_order_in_both_languages(client, db):
+    make_participant(
+        "multi",
+        ("industry-apps", "ai-chips", "foundation-models"),
+        name_en="Multi Co",
+        kind="research",
+        open_source="partly",
+    )
+    card = client.get("/participants/").content.decode().split('<article class="card">')[1]
+    assert "Research institution" in card and "Partly open source" in card
+    tags = card.split('aria-label="Segments"')[1]
+    assert tags.index("AI chips") < tags.index("Foundation models") < tags.index("Industry applications")
+    chinese = client.get("/participants/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    card = chinese.split('<article class="card">')[1]
+    assert "研究机构" in card and "部分开源" in card and "算力芯片" in card
