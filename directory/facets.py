@@ -26,6 +26,7 @@ class Option:
     count: int
     selected: bool = False
     depth: int = 0
+    disabled: bool = False  # gives no result and is not chosen (set by ``facets``)
 
     def __post_init__(self):
         self.label = str(self.label)  # translate a lazy label once, not at every use
@@ -103,10 +104,15 @@ _BUILDERS = {
 }
 
 
-def facets(index, selection, data, segments, names=FACETS):
+def facets(index, selection, data, segments, names=FACETS, truncated=False):
     """The facets ``names`` of a filter (its cleaned ``data`` and its ``selection`` of the
-    bitmap ``index``): ``{name: [Option]}``."""
+    bitmap ``index``): ``{name: [Option]}``. An option with no result is disabled unless
+    the counts are those of a ``truncated`` search window (a zero there may not be one)."""
     selected = {name: data.get(name) or "" for name in names}
     if "segment" in names:
         selected["segment"] = set(data.get("segment") or [])
-    return {name: _BUILDERS[name](index, selection, segments, selected[name]) for name in names}
+    built = {name: _BUILDERS[name](index, selection, segments, selected[name]) for name in names}
+    for options in built.values():
+        for option in options:
+            option.disabled = not (option.count or option.selected or truncated)
+    return built

@@ -53,9 +53,8 @@ class Listing:
     @cached_property
     def facets(self):
         """The options of each facet with their counts (``facets.facets``)."""
-        return facets(
-            self.index, self.selection, self.filterset.form.cleaned_data, self.segments, self.facet_names
-        )
+        data = self.filterset.form.cleaned_data
+        return facets(self.index, self.selection, data, self.segments, self.facet_names, self.truncated)
 
     @cached_property
     def cards(self):
@@ -229,7 +228,7 @@ def _with_segments(ids, segments, index):
     """``(participant, its segments in chain order)`` for the published participants
     ``ids``: one query, the segments read off the bitmap ``index`` and matched to
     ``segments`` (all of them) rather than joined and prefetched with every offering."""
-    participants = Participant.objects.published().filter(pk__in=ids).without_search_text()
+    participants = Participant.objects.published().filter(pk__in=ids).for_cards()
     by_id = {s.pk: s for s in segments}
     return [
         (p, in_chain_order(by_id[pk] for pk in index.segment_ids_of(p.pk) if pk in by_id))

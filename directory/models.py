@@ -18,6 +18,10 @@ from .logos import thumbnail_name
 from .urls_util import domain_of
 
 SEARCH_FIELDS = ("search_names", "search_terms", "search_body", "search_vector")
+CARD_FIELDS = (
+    "slug", "name_en", "name_zh", "description_en", "description_zh", "country", "kind", "open_source",
+    "featured", "logo",
+)  # fmt: skip
 FOUNDED_MIN = 1800
 FOUNDED_MAX = 2100
 # Candidates per segment for "similar participants" (ParticipantQuerySet.similar_to).
@@ -175,6 +179,11 @@ class ParticipantQuerySet(models.QuerySet):
         """Without the denormalised search columns (a few kilobytes a row that no page
         shows)."""
         return self.defer(*SEARCH_FIELDS)
+
+    def for_cards(self):
+        """Only the columns a participant card shows (partials/card.html): the others
+        include timestamps, whose parsing costs more than the rest of the row."""
+        return self.only(*CARD_FIELDS)
 
     def for_page(self):
         """With everything the participant page shows about the participant itself:
