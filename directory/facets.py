@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .countries import country_name
 from .filters import OPEN_SOURCE_CHOICES, segment_ids_with_children
-from .models import TIER_ORDER, Kind, OpenSource
+from .models import TIER_ORDER, Kind, OpenSource, in_chain_order
 
 OPEN_SOURCE_LABELS = dict(OPEN_SOURCE_CHOICES)
 FACETS = ("tier", "segment", "country", "kind", "open_source")
@@ -56,12 +56,8 @@ def segment_options(index, selection, segments, selected):
         f"s{s.pk}": (rest & index.union("segment", segment_ids_with_children(segments, [s.slug]))).bit_count()
         for s in segments
     }
-    tier_rank = {tier: i for i, tier in enumerate(TIER_ORDER)}
-    top = sorted(
-        (s for s in segments if s.parent_id is None), key=lambda s: (tier_rank.get(s.tier, 9), s.order)
-    )
     options = []
-    for parent in top:
+    for parent in in_chain_order(s for s in segments if s.parent_id is None):
         for segment, depth in [(parent, 0)] + [(c, 1) for c in segments if c.parent_id == parent.pk]:
             option = Option(
                 segment.slug, segment.name, counts[f"s{segment.pk}"], segment.slug in selected, depth
