@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import Group, User
 
-from directory.models import Submission
+from directory.models import PROPOSAL_FIELDS, Submission
 
 PASSWORD = "curate-the-chain-42"
 
@@ -43,22 +43,9 @@ def new_listing(**overrides):
     )
 
 
-CORRECTION_FIELDS = [
-    "name_en",
-    "name_zh",
-    "website",
-    "country",
-    "founded",
-    "open_source",
-    "description_en",
-    "description_zh",
-    "kind",
-]
-
-
 def correction(participant, **changes):
     """A pending correction of ``participant`` proposing ``changes``."""
-    original = {name: getattr(participant, name) for name in CORRECTION_FIELDS}
+    original = {name: getattr(participant, name) for name in PROPOSAL_FIELDS}
     return Submission.objects.create(
         kind="correction",
         participant=participant,

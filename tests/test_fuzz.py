@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from directory.importer import ImportFileError, import_participants, iter_csv
-from directory.models import Participant, Submission
+from directory.models import PROPOSAL_FIELDS, Participant, Submission
 
 from .submission_data import new_listing
 
@@ -61,15 +61,7 @@ hostile_text = st.one_of(
     st.builds(lambda a, b: a + b, st.sampled_from(NASTY), st.text(max_size=50)),
 )
 FORM_FIELDS = [
-    "name_en",
-    "name_zh",
-    "website",
-    "country",
-    "founded",
-    "open_source",
-    "description_en",
-    "description_zh",
-    "kind",
+    *PROPOSAL_FIELDS,
     "submitter_name",
     "submitter_email",
     "note",
