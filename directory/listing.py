@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.http import QueryDict
 from django.template.loader import get_template
+from django.utils.text import Truncator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -26,13 +27,14 @@ from .caching import generation
 from .facet_index import FacetIndex, Selection, facet_index, filter_bits
 from .facets import FACETS, facets
 from .filters import ParticipantFilter, all_segments, lenient_filterset, segment_ids_with_children
-from .models import Participant, in_chain_order
+from .models import OpenSource, Participant, in_chain_order
 from .search import search_window
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MIN = 20
 PAGE_SIZE_MAX = 100
 PAGE_SIZES = (20, 50, 100)
+CARD_TEXT_LENGTH = 180  # characters of the description a card shows
 
 
 @dataclass
@@ -215,7 +217,7 @@ def cards(ids, segments, index, seconds):
     if missing:
         template = get_template("directory/partials/card.html")
         fresh = {
-            f"{prefix}{p.pk}": template.render({"participant": p, "segments": its_segments})
+            f"{prefix}{p.pk}": template.render({"card": card_values(p, its_segments)})
             for p, its_segments in _with_segments(missing, segments, index)
         }
         if seconds > 0:
@@ -224,11 +226,34 @@ def cards(ids, segments, index, seconds):
     return [found[f"{prefix}{pk}"] for pk in ids if f"{prefix}{pk}" in found]  # SafeStrings
 
 
+def card_values(participant, segments):
+    """What a card (partials/card.html) shows of ``participant`` (a ``CardRow`` or a
+    ``Participant``), whose ``segments`` are
+    in chain order, as plain values: the template reads dict keys instead of resolving
+    model attributes and filters, which renders a card in half the time."""
+    alternate, alternate_language = participant.alternate_name
+    return {
+        "url": participant.get_absolute_url(),
+        "name": participant.name,
+        "alternate": alternate,
+        "alternate_language": alternate_language,
+        "logo_url": participant.logo_url,
+        "monogram": participant.monogram,
+        "tier": segments[0].tier if segments else "none",
+        "country": participant.country,
+        "kind": participant.kind_label,
+        "open_source": participant.open_source_label if participant.open_source != OpenSource.NO else "",
+        "featured": participant.featured,
+        "text": Truncator(participant.description).chars(CARD_TEXT_LENGTH),
+        "segments": [(s.tier, s.name) for s in segments],
+    }
+
+
 def _with_segments(ids, segments, index):
     """``(participant, its segments in chain order)`` for the published participants
     ``ids``: one query, the segments read off the bitmap ``index`` and matched to
     ``segments`` (all of them) rather than joined and prefetched with every offering."""
-    participants = Participant.objects.published().filter(pk__in=ids).for_cards()
+    participants = Participant.objects.published().filter(pk__in=ids).card_rows()
     by_id = {s.pk: s for s in segments}
     return [
         (p, in_chain_order(by_id[pk] for pk in index.segment_ids_of(p.pk) if pk in by_id))

@@ -358,3 +358,39 @@ def test_a_card_shows_kind_licence_and_segments_in_chain_order_in_both_languages
     chinese = client.get("/participants/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     card = chinese.split('<article class="card">')[1]
     assert "研究机构" in card and "部分开源" in card and "算力芯片" in card
+
+
+def test_a_card_shows_names_mark_badges_and_a_shortened_description(client, db):
+    make_participant(
+        "zhipu",
+        ("foundation-models",),
+        name_en="Zhipu AI",
+        name_zh="智谱",
+        country="CN",
+        open_source="yes",
+        featured=True,
+        description_en="Word " * 60,
+    )
+    make_participant("plain-co", (), name_en="", name_zh="平常公司", country="", description_en="")
+
+    def card(slug, language="en"):
+        body = client.get("/participants/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        cards = body.split('<article class="card">')[1:]
+        return next(c for c in cards if f'href="/participants/{slug}/"' in c)
+
+    zhipu = card("zhipu")
+    assert '>Zhipu AI</a> <span class="alt-name" lang="zh-hans">智谱</span>' in zhipu
+    assert '<span class="mark mark-midstream" aria-hidden="true">ZA</span>' in zhipu
+    assert "<span>CN</span>" in zhipu and '<span class="badge-open">Open source</span>' in zhipu
+    assert '<span class="badge-featured">Featured</span>' in zhipu
+    text = zhipu.split('<p class="card-text">')[1].split("</p>")[0]
+    assert len(text) == 180 and text.endswith("…") and text.startswith("Word Word")
+    plain = card("plain-co")
+    # No segment, country, description, licence badge or second name: none of their markup.
+    assert '<span class="mark mark-none" aria-hidden="true">平</span>' in plain
+    for absent in ("alt-name", "badge-open", "badge-featured", "card-text", "seg-tags", "<span></span>"):
+        assert absent not in plain
+
+    chinese = card("zhipu", "zh-hans")
+    assert '>智谱</a> <span class="alt-name" lang="en">Zhipu AI</span>' in chinese
+    assert "开源" in chinese and "精选" in chinese

@@ -88,6 +88,9 @@ def test_an_uploaded_logo_is_stored_with_a_128px_thumbnail(client, media):
     assert participant.logo_url == f"/media/logos/thumbs/{participant.logo.name.split('/')[-1]}.png"
     with Image.open(media / "logos" / "thumbs" / f"{participant.logo.name.split('/')[-1]}.png") as thumb:
         assert thumb.format == "PNG" and thumb.size == (128, 64)
+    # The listing's card (built from the stored file name, not the model) shows it too.
+    card = client.get("/participants/").content.decode().split('<article class="card">')[1]
+    assert f'<img class="mark" src="{participant.logo_url}"' in card and "mark-" not in card
 
 
 def test_an_svg_upload_is_refused_in_the_admin_and_nothing_is_stored(client, media):
