@@ -429,31 +429,38 @@ class RelationshipKind(models.TextChoices):
 
 
 class RelationshipQuerySet(models.QuerySet):
-    def suppliers_of(self, participant):
-        """The links into ``participant`` from published suppliers, by kind and name."""
-        return self._public_side("supplier", customer=participant)
-
-    def customers_of(self, participant):
-        """The links from ``participant`` to published customers, by kind and name."""
-        return self._public_side("customer", supplier=participant)
-
-    def _public_side(self, side, **participant):
-        # A hub has dozens of links: load only what a page shows of the other side,
-        # not its descriptions and search text.
-        return (
-            self.filter(**participant, **{f"{side}__status": Status.PUBLISHED})
-            .select_related(side)
+    def links_of(self, participant):
+        """``(suppliers, customers)``: the links into ``participant`` from published
+        suppliers and from it to published customers, each by kind and the other side's
+        name. One query for both."""
+        other_name = models.Case(
+            models.When(customer=participant, then=models.F("supplier__name_en")),
+            default=models.F("customer__name_en"),
+        )
+        links = list(
+            self.filter(
+                Q(customer=participant, supplier__status=Status.PUBLISHED)
+                | Q(supplier=participant, customer__status=Status.PUBLISHED)
+            )
+            .select_related("supplier", "customer")
+            # A hub has dozens of links: load only what a page shows of the other side,
+            # not its descriptions and search text.
             .only(
                 "kind",
                 "evidence",
                 "evidence_url",
-                "supplier_id",
-                "customer_id",
-                f"{side}__slug",
-                f"{side}__name_en",
-                f"{side}__name_zh",
+                "supplier__slug",
+                "supplier__name_en",
+                "supplier__name_zh",
+                "customer__slug",
+                "customer__name_en",
+                "customer__name_zh",
             )
-            .order_by("kind", f"{side}__name_en")
+            .order_by("kind", other_name)
+        )
+        return (
+            [link for link in links if link.customer_id == participant.pk],
+            [link for link in links if link.supplier_id == participant.pk],
         )
 
 

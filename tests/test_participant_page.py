@@ -185,12 +185,49 @@ def test_query_count_is_constant(client, db, django_assert_num_queries, size):
     Relationship.objects.bulk_create(
         Relationship(supplier=p, customer=middle, kind="data") for p in participants if p != middle
     )
-    # participant with parent, tags, offerings with segments, subsidiaries, suppliers,
-    # customers, similar participants
-    with django_assert_num_queries(7):
+    # participant with parent, tags, offerings with segments, subsidiaries, suppliers
+    # and customers (one query), similar participants
+    with django_assert_num_queries(6):
         response = client.get(middle.get_absolute_url())
     assert response.status_code == 200
     # everyone else sends data, and the one before it in the chain also software
     assert len(response.context["suppliers"]) == size
     # among five, no one else shares its segments
     assert len(response.context["similar"]) == {5: 0, 60: 6}[size]
+
+
+def test_suppliers_and_customers_are_each_ordered_by_kind_then_the_other_sides_name(client, db):
+    hub = make_participant("hub", ("cloud-compute",), name_en="Middle Hub")
+    for slug, name, kind, status in [
+        ("zeta", "Zeta Chips", "chips", "published"),
+        ("alpha", "Alpha Data", "data", "published"),
+        ("beta", "Beta Chips", "chips", "published"),
+        ("hidden", "Aaa Hidden", "chips", "draft"),
+    ]:
+        Relationship.objects.create(
+            supplier=make_participant(slug, name_en=name, status=status), customer=hub, kind=kind
+        )
+    for slug, name, kind in [
+        ("yak", "Yak Labs", "compute"),
+        ("ant", "Ant Apps", "software"),
+        ("xen", "Xen AI", "compute"),
+    ]:
+        Relationship.objects.create(supplier=hub, customer=make_participant(slug, name_en=name), kind=kind)
+
+    response = client.get("/participants/hub/")
+
+    assert [(r.supplier.slug, r.kind) for r in response.context["suppliers"]] == [
+        ("beta", "chips"),
+        ("zeta", "chips"),
+        ("alpha", "data"),
+    ]
+    assert [(r.customer.slug, r.kind) for r in response.context["customers"]] == [
+        ("xen", "compute"),
+        ("yak", "compute"),
+        ("ant", "software"),
+    ]
+    body = response.content.decode()
+    assert (
+        body.index("Beta Chips") < body.index("Zeta Chips") < body.index("Alpha Data") < body.index("Xen AI")
+    )
+    assert "Aaa Hidden" not in body

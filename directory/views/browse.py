@@ -94,13 +94,14 @@ def participant_detail(request, slug):
     """Everything public about one published participant."""
     participant = get_object_or_404(Participant.objects.published().for_page(), slug=slug)
     segments = participant.offering_segments
+    suppliers, customers = Relationship.objects.links_of(participant)
     context = {
         "participant": participant,
         "offering_groups": [
             (s, [o for o in participant.offerings.all() if o.segment_id == s.pk]) for s in segments
         ],
-        "suppliers": Relationship.objects.suppliers_of(participant),
-        "customers": Relationship.objects.customers_of(participant),
+        "suppliers": suppliers,
+        "customers": customers,
         "parent": participant.parent if participant.parent_id and participant.parent.is_published else None,
         "similar": Participant.objects.published().similar_to(participant, segments),
         "suggest_url": reverse("directory:participant", args=[slug]) + "suggest/",
