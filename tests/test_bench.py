@@ -40,6 +40,10 @@ def test_bench_measures_every_page_and_cleans_up(tmp_path, capsys):
     for row in rows:
         assert row["statuses"] == [200], row
         assert row["p50_ms"] > 0 and row["p95_ms"] >= row["p50_ms"] and row["queries"]
+    by_page = {(r["size"], r["page"]): r for r in rows}
+    # The cards each page showed: a full first page of the listing, none on the API.
+    assert by_page[(40, "listing, unfiltered")]["cards_p50"] == 20
+    assert by_page[(40, "API participants by segment")]["cards_p50"] is None
     exports = [r for r in rows if r["page"].startswith("export.csv")]
     assert all(r["peak_memory_kb"] and r["first_rows_p50_ms"] and r["bytes"] for r in exports)
     assert "listing, filtered" in capsys.readouterr().out  # the table is printed
