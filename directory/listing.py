@@ -232,6 +232,7 @@ def card_values(participant, segments):
     in chain order, as plain values: the template reads dict keys instead of resolving
     model attributes and filters, which renders a card in half the time."""
     alternate, alternate_language = participant.alternate_name
+    text = participant.description
     return {
         "url": participant.get_absolute_url(),
         "name": participant.name,
@@ -244,7 +245,7 @@ def card_values(participant, segments):
         "kind": participant.kind_label,
         "open_source": participant.open_source_label if participant.open_source != OpenSource.NO else "",
         "featured": participant.featured,
-        "text": Truncator(participant.description).chars(CARD_TEXT_LENGTH),
+        "text": text if len(text) <= CARD_TEXT_LENGTH else Truncator(text).chars(CARD_TEXT_LENGTH),
         "segments": [(s.tier, s.name) for s in segments],
     }
 
