@@ -1,12 +1,14 @@
 """On PostgreSQL the search runs on the GIN index of the stored vector, Chinese included."""
 
+import secrets
+
 import pytest
 from django.db import connection
 from django.http import QueryDict
 
 from directory.filters import ParticipantFilter
 from directory.models import Participant
-from directory.search import search
+from directory.search import refresh_search_index, search
 
 pytestmark = [
     pytest.mark.django_db,
@@ -54,3 +56,20 @@ def test_a_country_listing_reads_its_matches_in_name_order_from_an_index(small_c
         cursor.execute("SET LOCAL enable_sort = off")
         plan = filterset.qs[:20].explain()
     assert "participant_country_name" in plan, plan
+
+
+def test_a_participants_search_vector_stays_in_its_row():
+    # About 3 kB of text that does not compress (as a real row of 2-3 kB is after the
+    # search columns repeat it): PostgreSQL's default would move the largest values to
+    # the TOAST table, which the search window would then read for every row it checks.
+    words = " ".join(f"w{secrets.token_hex(3)}" for _ in range(100))
+    participant = Participant.objects.create(slug="wordy", name_en="Wordy", description_en=words)
+    refresh_search_index([participant.pk])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_column_size(p.*), pg_relation_size(c.reltoastrelid) FROM directory_participant p, "
+            "pg_class c WHERE c.relname = 'directory_participant' AND p.id = %s",
+            [participant.pk],
+        )
+        row_size, toasted = cursor.fetchone()
+    assert row_size > 2500 and toasted == 0
