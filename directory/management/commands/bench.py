@@ -107,6 +107,8 @@ class Command(BaseCommand):
 
         return {
             "trivial view (baseline)": [TRIVIAL] * runs,
+            # For reading the others: the site's layout around a few lines, no query.
+            "page layout only (404 page)": [f"/no-such-page-{i}/" for i in range(runs)],
             "/ (chain map)": ["/"] * runs,
             "segment page": [f"/segments/{rotate(segments, i)}/" for i in range(runs)],
             "listing, unfiltered": [f"/participants/?page={1 + i % 10}" for i in range(runs)],
