@@ -1,5 +1,8 @@
 """The participant filters of the URL contract, shared by the HTML listing and the API."""
 
+from functools import cached_property
+from types import SimpleNamespace
+
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
@@ -150,45 +153,53 @@ class ParticipantFilter(django_filters.FilterSet):
     @property
     def qs(self):
         """The filtered participants in the requested order. With ``q``: only the search
-        window (``search.search_window``, one query, run here), described by
-        ``search_ids``, ``search_truncated`` and ``ranked_ids`` below."""
+        window (``search.search_window``, one query), described by ``search_ids``,
+        ``search_truncated`` and ``ranked_ids`` below, which take the window without
+        building this queryset (its filter on up to 1,000 ids costs more than the rest
+        of a cached page's filtering)."""
         if not hasattr(self, "_ordered_qs"):
-            queryset = super().qs
-            data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
-            q = clean_query(data.get("q") or "")
-            ids, truncated = None, False
-            if q and self.windowed:
-                ids, truncated = search_window(queryset, q)
-                queryset = search(queryset.filter(pk__in=ids), q)
+            window = self._window
+            queryset, q = window.queryset, window.q
+            if window.ids is not None:
+                queryset = search(queryset.filter(pk__in=window.ids), q)
             elif q:
                 queryset = search(queryset, q)
-            if data.get("ordering"):
-                queryset = queryset.order_by(*ORDERING_FIELDS[data["ordering"]])
+            if window.ordering:
+                queryset = queryset.order_by(*ORDERING_FIELDS[window.ordering])
             elif q:
                 queryset = queryset.order_by("-search_rank", "name_en", "pk")
             else:
                 queryset = queryset.order_by(*ORDERING_FIELDS["name"])
             self._ordered_qs = queryset
-            self._window = (ids, truncated, ids if q and not data.get("ordering") else None)
         return self._ordered_qs
+
+    @cached_property
+    def _window(self):
+        """The filter before search and ordering, the cleaned query and ordering, and the
+        search window's ids and whether it was cut (None and False without a windowed
+        search)."""
+        queryset = super().qs
+        data = self.form.cleaned_data if self.is_bound and self.form.is_valid() else {}
+        q = clean_query(data.get("q") or "")
+        ids, truncated = search_window(queryset, q) if q and self.windowed else (None, False)
+        return SimpleNamespace(
+            queryset=queryset, q=q, ordering=data.get("ordering"), ids=ids, truncated=truncated
+        )
 
     @property
     def search_ids(self):
         """The search window's ids, best first; None without a (windowed) search."""
-        self.qs  # noqa: B018 -- the window is taken there
-        return self._window[0]
+        return self._window.ids
 
     @property
     def search_truncated(self):
         """Whether more participants matched than the window holds."""
-        self.qs  # noqa: B018
-        return self._window[1]
+        return self._window.truncated
 
     @property
     def ranked_ids(self):
         """``search_ids`` when the results come in relevance order, else None."""
-        self.qs  # noqa: B018
-        return self._window[2]
+        return None if self._window.ordering else self._window.ids
 
 
 def segment_ids_with_children(segments, slugs):

@@ -8,9 +8,11 @@ from array import array
 
 import pytest
 from django.db.models import F
+from django.http import QueryDict
 from django.test import override_settings
 
 from directory.facet_index import _adjacency, bits_of, build_index, most_linked, set_bits
+from directory.filters import ParticipantFilter
 from directory.models import Participant, Segment, Status
 
 from .conftest import make_participant, page_slugs
@@ -220,3 +222,19 @@ def test_most_linked_is_exact_against_counting_everyone():
             edge = sorted(counts.values(), reverse=True)[min(cap, len(counts)) - 1]
             expected = {pk: n for pk, n in counts.items() if n >= edge}
         assert most_linked(order, start, grouped, members, cap) == expected
+
+
+@override_settings(SEARCH_WINDOW=3)
+def test_the_window_is_taken_without_building_the_filtered_queryset(varied):
+    # A listing in relevance order needs only the window's ids; the queryset filtered to
+    # them (the export's, the API's, another order's) is built on demand.
+    filterset = ParticipantFilter(QueryDict("q=chip"), queryset=Participant.objects.published())
+    assert len(filterset.search_ids) == 3 and filterset.search_truncated
+    assert filterset.ranked_ids == filterset.search_ids
+    assert "_ordered_qs" not in vars(filterset)
+    # Built, it holds the window's participants, here in the order asked for.
+    ordered = ParticipantFilter(QueryDict("q=chip&ordering=-name"), queryset=Participant.objects.published())
+    assert ordered.ranked_ids is None
+    names = list(ordered.qs.values_list("name_en", flat=True))
+    assert sorted(ordered.qs.values_list("pk", flat=True)) == sorted(ordered.search_ids)
+    assert names == sorted(names, reverse=True)
