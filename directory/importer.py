@@ -328,7 +328,9 @@ class _ParticipantImport:
         for segment in values["segments"]:
             if segment not in named:
                 current = [pair for pair in have if pair[0] == segment]
-                wanted.update(current or [(segment, values["name_en"] or values["name_zh"])])
+                # A name can hold "|", an offering's cannot (it separates offerings here).
+                named_after = (values["name_en"] or values["name_zh"]).replace(LIST_SEPARATOR, "/")
+                wanted.update(current or [(segment, named_after)])
         if "offerings" not in self.columns or not values["offerings"]:
             wanted |= have  # without an offerings list, import only adds
         return wanted, have

@@ -5,6 +5,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, Func, OuterRef, Q, Subquery
 from django.urls import reverse
@@ -181,11 +182,20 @@ class Segment(BilingualMixin, models.Model):
         return reverse("directory:segment", args=[self.slug])
 
 
+def no_list_separator(value):
+    """CSV files separate the items of a list with "|" (importer.LIST_SEPARATOR): an
+    offering or tag name holding one would come back from an export as two broken items.
+    (A function rather than a ``RegexValidator``, which the API schema would publish as a
+    pattern the names must match.)"""
+    if "|" in value:
+        raise ValidationError(_("Use no “|” here: CSV files use it to separate the items of a list."))
+
+
 class Tag(models.Model):
     """A free keyword curators attach to participants (e.g. ``gpu``, ``rag``)."""
 
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(_("name"), max_length=60, validators=[no_list_separator])
 
     class Meta:
         ordering = ["slug"]
@@ -398,7 +408,7 @@ class Offering(models.Model):
     segment = models.ForeignKey(
         Segment, verbose_name=_("segment"), on_delete=models.PROTECT, related_name="offerings"
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[no_list_separator])
     description = models.TextField(_("description"), blank=True, max_length=2000)
     url = models.URLField(_("URL"), max_length=300, blank=True)
     history = HistoricalRecords()

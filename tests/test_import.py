@@ -124,6 +124,17 @@ def test_export_then_import_is_lossless(tmp_path, capsys):
     assert "".join(iter_csv(Participant.objects.order_by("slug"))) == exported
 
 
+def test_a_name_holding_the_list_separator_round_trips(tmp_path, capsys):
+    # The offering named after the participant cannot hold "|", which separates offerings.
+    _run(tmp_path, f"{HEADER}\nAlpha|Beta,,ai-chips,https://ab.example.com/,US,,no,\n")
+    participant = Participant.objects.get()
+    assert participant.name_en == "Alpha|Beta"
+    assert [o.name for o in participant.offerings.all()] == ["Alpha/Beta"]
+    exported = "".join(iter_csv(Participant.objects.all()))
+    report = import_participants(exported, dry_run=True)
+    assert not report.errors and report.count("unchanged") == 1
+
+
 def test_relationships_import(tmp_path, capsys):
     make_participant("a")
     make_participant("b")

@@ -1,10 +1,11 @@
 """The database itself enforces the rules that must always hold."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from directory.models import Participant, Relationship, Segment, Submission
+from directory.models import Offering, Participant, Relationship, Segment, Submission, Tag
 
 from .conftest import make_participant
 
@@ -113,3 +114,13 @@ def test_alternate_name_is_the_other_language_when_both_exist():
     with translation.override("zh-hans"):
         assert both.alternate_name == ("Cambricon", "en")
     assert Participant(name_en="Only English").alternate_name == ("", "")
+
+
+def test_offering_and_tag_names_cannot_hold_the_csv_list_separator(db):
+    segment = Segment.objects.get(slug="ai-chips")
+    participant = make_participant("sep-co")
+    with pytest.raises(ValidationError, match="CSV files use it"):
+        Offering(participant=participant, segment=segment, name="H100|H200").full_clean()
+    with pytest.raises(ValidationError, match="CSV files use it"):
+        Tag(slug="gpu-hbm", name="gpu|hbm").full_clean()
+    Offering(participant=participant, segment=segment, name="H100/H200: GPUs").full_clean()

@@ -181,6 +181,7 @@ def _assert_refused(response, *typed, error, stored=0):
         ({"offerings-0-url": "ftp://kimi.example/"}, "ftp://kimi.example/", "Enter a web address"),
         ({"offerings-1-description": "orphan text"}, "orphan text", "This field is required"),
         ({"offerings-0-name": "K" * 201}, "K" * 201, "at most 200 characters"),
+        ({"offerings-0-name": "Kimi|K2"}, "Kimi|K2", "CSV files use it to separate"),
         ({"name_en": "Moon\x00shot"}, "Builds the Kimi models.", "Null characters are not allowed"),
         ({"note": "a\x00b"}, "Li Wei", "Null characters are not allowed"),
     ],
