@@ -242,8 +242,9 @@ def card_values(participant, segments):
         "monogram": participant.monogram,
         "tier": segments[0].tier if segments else "none",
         "country": participant.country,
-        "kind": participant.kind_label,
-        "open_source": participant.open_source_label if participant.open_source != OpenSource.NO else "",
+        # Labels are lazy translations: one str() here, not one per use in the template.
+        "kind": str(participant.kind_label),
+        "open_source": str(participant.open_source_label) if participant.open_source != OpenSource.NO else "",
         "featured": participant.featured,
         "text": text if len(text) <= CARD_TEXT_LENGTH else Truncator(text).chars(CARD_TEXT_LENGTH),
         "segments": [(s.tier, s.name) for s in segments],
