@@ -29,7 +29,7 @@ from .caching import generation
 from .countries import COUNTRIES
 from .facet_index import facet_index
 from .filters import OPEN_SOURCE_VALUES, ORDERING_FIELDS, ParticipantFilter
-from .listing import count_of, page_ids
+from .listing import count_of, page_ids, selection_of
 from .models import Kind, Segment, Tier
 from .search import MAX_QUERY_LENGTH
 from .serializers import (
@@ -264,9 +264,12 @@ class ParticipantList(CachedReadMixin, generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         self.filter_queryset(self.get_queryset())  # validates the parameters (a 400) and binds the filterset
         # The bitmap index gives the count and the page's ids unless a search window does.
-        index = facet_index() if self.filterset.search_ids is None else None
-        self.paginator.known_count = count_of(self.filterset, index)
-        ids = self.paginate_queryset(page_ids(self.filterset, index))
+        index = selection = None
+        if self.filterset.search_ids is None:
+            index = facet_index()
+            selection = selection_of(self.filterset, index)
+        self.paginator.known_count = count_of(self.filterset, selection)
+        ids = self.paginate_queryset(page_ids(self.filterset, index, selection=selection))
         return self.get_paginated_response(self.serialized(ids))
 
     def serialized(self, ids):
