@@ -2,13 +2,16 @@
 listing, published participants only, errors, constant queries."""
 
 import datetime
+import pickle
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import QueryDict
 from django.test import override_settings
 
+from directory.caching import generation
 from directory.filters import ParticipantFilter
 from directory.models import Participant, Relationship, Segment, Tag
 
@@ -406,3 +409,18 @@ def test_a_page_seen_before_costs_no_query_and_urls_follow_the_host(client, chai
     assert other["results"][0]["url"].startswith("http://example.org/api/participants/")
     assert first.json()["results"][0]["url"].startswith("http://testserver/api/participants/")
     assert [r["slug"] for r in other["results"]] == [r["slug"] for r in first.json()["results"]]
+
+
+def test_cached_json_holds_plain_values_only(client, chain):
+    """What the list caches per participant is plain JSON data: DRF's ``Hyperlink`` for
+    ``url`` would drag the participant instance (and its offerings and tags) into every
+    cached copy, pickled on each write and unpickled on each read."""
+    with override_settings(COUNT_CACHE_SECONDS=3600):
+        results = client.get("/api/participants/", {"segment": "ai-chips"}).json()["results"]
+        prefix = f"directory:api-participant:{generation()}:http://testserver/:"
+        slug_of = dict(Participant.objects.values_list("pk", "slug"))
+        cached = cache.get_many([f"{prefix}{pk}" for pk in slug_of])
+    assert sorted(item["slug"] for item in cached.values()) == sorted(r["slug"] for r in results)
+    for item in cached.values():
+        assert type(item["url"]) is str
+        assert b"django.db.models" not in pickle.dumps(item)
