@@ -15,6 +15,7 @@ from .models import TIER_ORDER, Offering, Participant, Status, Tier
 
 PANEL_CAP = 12
 NEIGHBOUR_CAP = 12
+SIMILAR_LIMIT = 6  # chips under "Similar participants" on a participant's page
 
 
 @dataclass
@@ -157,6 +158,18 @@ def trading_partners(segment, segments, cap=NEIGHBOUR_CAP):
         {pk for side in leaders for pk in side}
     )
     return tuple(_ranked(side, people, cap) for side in leaders)
+
+
+def similar_participants(participant, segments, limit=SIMILAR_LIMIT):
+    """Up to ``limit`` published participants most like ``participant``, whose segments
+    are ``segments``: ranked over everyone by the bitmap index (``FacetIndex.similar_to``:
+    most shared segments, then most shared parent segments, featured, name), then one
+    query for what their chips show (none when nobody is similar)."""
+    own = [s.pk for s in segments]
+    parents = sorted({s.parent_id for s in segments if s.parent_id} - set(own))
+    ids = facet_index().similar_to(participant.pk, own, parents, limit)
+    found = Participant.objects.only("slug", "name_en", "name_zh", "logo", "featured").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def _ranked(links, people, cap):

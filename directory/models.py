@@ -25,8 +25,6 @@ CARD_FIELDS = (
 )  # fmt: skip
 FOUNDED_MIN = 1800
 FOUNDED_MAX = 2100
-# Candidates per segment for "similar participants" (ParticipantQuerySet.similar_to).
-SIMILAR_POOL = 50
 
 
 def _prefers_chinese():
@@ -251,51 +249,6 @@ class ParticipantQuerySet(models.QuerySet):
             "tags",
             models.Prefetch("offerings", queryset=Offering.objects.select_related("segment")),
             models.Prefetch("subsidiaries", queryset=Participant.objects.published().order_by("name_en")),
-        )
-
-    def similar_to(self, participant, segments, limit=6, pool=SIMILAR_POOL):
-        """Up to ``limit`` other participants like ``participant``, whose segments are
-        ``segments``: most shared segments first, then most shared parent segments (so a
-        sub-segment's participants find those of the parent segment next), then featured
-        ones, then by name.
-
-        The candidates are the first ``pool`` participants (earliest listed, the order of
-        the (segment, participant) index) of each of those segments and of their parents,
-        so the page reads at most ``pool`` index entries per segment however large the
-        segment grows; where segments are smaller than ``pool`` the ranking covers everyone.
-        One query.
-        """
-        own = {s.pk for s in segments}
-        parents = {s.parent_id for s in segments if s.parent_id} - own
-        # Each pool reads only the (segment, participant) index; unpublished participants
-        # are dropped after, at the cost of a slightly smaller pool. The LIMIT sits in a
-        # nested subquery because SQLite allows none on a member of a UNION.
-        pools = [
-            Participant.objects.filter(
-                pk__in=Offering.objects.filter(segment_id=segment_id)
-                .order_by("participant_id")
-                .values("participant_id")[:pool]
-            )
-            .order_by()
-            .values("pk")
-            for segment_id in sorted(own | parents)
-        ]
-        if not pools:
-            return self.none()
-        candidates = pools[0].union(*pools[1:], all=True)
-        return (
-            self.filter(pk__in=candidates)
-            .exclude(pk=participant.pk)
-            .annotate(
-                shared=models.Count(
-                    "offerings__segment", filter=Q(offerings__segment__in=own), distinct=True
-                ),
-                nearby=models.Count(
-                    "offerings__segment", filter=Q(offerings__segment__in=parents), distinct=True
-                ),
-            )
-            .only("slug", "name_en", "name_zh", "logo", "featured")
-            .order_by("-shared", "-nearby", "-featured", "name_en", "pk")[:limit]
         )
 
 

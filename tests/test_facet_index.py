@@ -11,7 +11,16 @@ from django.db.models import F
 from django.http import QueryDict
 from django.test import override_settings
 
-from directory.facet_index import _adjacency, bits_of, build_index, most_linked, set_bits
+from directory.facet_index import (
+    FacetIndex,
+    _adjacency,
+    bits_of,
+    build_index,
+    exactly,
+    most_linked,
+    plane_counts,
+    set_bits,
+)
 from directory.filters import ParticipantFilter
 from directory.models import Participant, Segment, Status
 
@@ -222,6 +231,60 @@ def test_most_linked_is_exact_against_counting_everyone():
             edge = sorted(counts.values(), reverse=True)[min(cap, len(counts)) - 1]
             expected = {pk: n for pk, n in counts.items() if n >= edge}
         assert most_linked(order, start, grouped, members, cap) == expected
+
+
+def test_plane_counts_count_each_position():
+    rng = random.Random(11)
+    for _ in range(100):
+        size = rng.randint(1, 300)
+        members = [rng.sample(range(size), rng.randint(0, size)) for _ in range(rng.randint(0, 6))]
+        planes = plane_counts(bits_of(m) for m in members)
+        everyone = (1 << size) - 1
+        for count in range(len(members) + 2):
+            expected = [i for i in range(size) if sum(i in m for m in members) == count]
+            assert set_bits(everyone & exactly(planes, count), 0, size) == expected
+
+
+def test_similar_is_the_ranking_of_everyone():
+    """The index's similar participants are those of ranking every participant by shared
+    segments, shared parent segments, featured, then name order (the index's positions),
+    over random directories."""
+    rng = random.Random(5)
+    for _ in range(200):
+        size = rng.randint(1, 80)
+        segments = {s: set(rng.sample(range(size), rng.randint(0, size))) for s in range(1, 7)}
+        featured = set(rng.sample(range(size), rng.randint(0, size)))
+        pks = array("q", rng.sample(range(1, 3 * size + 1), size))  # name order: position i
+        positions = array("q", [-1]) * (max(pks) + 1)
+        for i, pk in enumerate(pks):
+            positions[pk] = i
+        index = FacetIndex(
+            everyone=(1 << size) - 1,
+            featured=bits_of(featured),
+            country={},
+            kind={},
+            open_source={},
+            segment={s: bits_of(members) for s, members in segments.items()},
+            pks=pks,
+            positions=positions,
+        )
+        me = rng.randrange(size)
+        own = [s for s in segments if me in segments[s]]
+        others = sorted(set(segments) - set(own))
+        parents = rng.sample(others, min(rng.randint(0, 2), len(others))) if own else []
+        limit = rng.randint(1, 8)
+        ranked = sorted(
+            (
+                -sum(i in segments[s] for s in own),
+                -sum(i in segments[s] for s in parents),
+                i not in featured,
+                i,
+            )
+            for i in range(size)
+            if i != me
+        )
+        expected = [pks[i] for shared, nearby, _, i in ranked if shared or nearby][:limit]
+        assert index.similar_to(pks[me], own, parents, limit) == expected
 
 
 @override_settings(SEARCH_WINDOW=3)

@@ -4,6 +4,7 @@ import json
 import re
 
 import pytest
+from django.test import override_settings
 
 from directory.models import Offering, Participant, Relationship, Segment, Tag
 from tests.conftest import make_chain, make_participant
@@ -158,18 +159,14 @@ def test_similar_in_a_sub_segment_finds_the_parent_segment_next(client, db):
     assert similar(client, "sk-hynix") == ["micron", "amd"]
 
 
-def test_similar_ranks_only_the_first_listed_of_each_segment(db):
-    """The candidates are a bounded pool per segment, whatever the segment's size."""
-    me = make_participant("me", ("cloud-compute",))
-    for i in range(3):
-        make_participant(f"early-{i}", ("cloud-compute",))
+def test_similar_ranks_everyone_not_only_the_first_listed(client, db):
+    """Every participant is a candidate, however many share the segment: the featured one
+    listed last comes first (its page used to rank only the first 50 of each segment)."""
+    make_participant("me", ("cloud-compute",))
+    for i in range(55):
+        make_participant(f"early-{i:02d}", ("cloud-compute",))
     make_participant("late-featured", ("cloud-compute",), featured=True)
-    segments = Participant.objects.for_page().get(pk=me.pk).offering_segments
-    published = Participant.objects.published()
-    ranked = [p.slug for p in published.similar_to(me, segments)]
-    assert ranked == ["late-featured", "early-0", "early-1", "early-2"]
-    # A pool of four is the participant itself and the next three listed.
-    assert [p.slug for p in published.similar_to(me, segments, pool=4)] == ["early-0", "early-1", "early-2"]
+    assert similar(client, "me") == ["late-featured", *(f"early-{i:02d}" for i in range(5))]
 
 
 def test_participant_without_offerings_has_no_similar(client, db):
@@ -181,19 +178,20 @@ def test_participant_without_offerings_has_no_similar(client, db):
 @pytest.mark.parametrize("size", [5, 60])
 def test_query_count_is_constant(client, db, django_assert_num_queries, size):
     participants = make_chain(size)
-    middle = participants[size // 2]
+    middle = participants[size // 2 + 1]  # shares a segment with the one three before it
     Relationship.objects.bulk_create(
         Relationship(supplier=p, customer=middle, kind="data") for p in participants if p != middle
     )
-    # participant with parent, tags, offerings with segments, subsidiaries, suppliers
-    # and customers (one query), similar participants
-    with django_assert_num_queries(6):
-        response = client.get(middle.get_absolute_url())
+    with override_settings(COUNT_CACHE_SECONDS=3600):
+        client.get("/participants/")  # builds the bitmap index, kept for the generation
+        # participant with parent, tags, offerings with segments, subsidiaries, suppliers
+        # and customers (one query), similar participants (ranked by the index)
+        with django_assert_num_queries(6):
+            response = client.get(middle.get_absolute_url())
     assert response.status_code == 200
     # everyone else sends data, and the one before it in the chain also software
     assert len(response.context["suppliers"]) == size
-    # among five, no one else shares its segments
-    assert len(response.context["similar"]) == {5: 0, 60: 6}[size]
+    assert len(response.context["similar"]) == {5: 1, 60: 6}[size]
 
 
 def test_suppliers_and_customers_are_each_ordered_by_kind_then_the_other_sides_name(client, db):

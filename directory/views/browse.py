@@ -103,7 +103,7 @@ def participant_detail(request, slug):
         "suppliers": suppliers,
         "customers": customers,
         "parent": participant.parent if participant.parent_id and participant.parent.is_published else None,
-        "similar": Participant.objects.published().similar_to(participant, segments),
+        "similar": chain.similar_participants(participant, segments),
         "suggest_url": reverse("directory:participant", args=[slug]) + "suggest/",
         "country_label": country_name(participant.country),
         "jsonld": organization_jsonld(participant, request),
