@@ -160,16 +160,22 @@ def trading_partners(segment, segments, cap=NEIGHBOUR_CAP):
     return tuple(_ranked(side, people, cap) for side in leaders)
 
 
-def similar_participants(participant, segments, limit=SIMILAR_LIMIT):
-    """Up to ``limit`` published participants most like ``participant``, whose segments
-    are ``segments``: ranked over everyone by the bitmap index (``FacetIndex.similar_to``:
-    most shared segments, then most shared parent segments, featured, name), then one
-    query for what their chips show (none when nobody is similar)."""
+def relatives(participant, segments, limit=SIMILAR_LIMIT):
+    """``(subsidiaries, similar)``: the published subsidiaries of ``participant`` in name
+    order, and up to ``limit`` published participants most like it (its segments being
+    ``segments``), ranked over everyone by the bitmap index (``FacetIndex.similar_to``:
+    most shared segments, then most shared parent segments, featured, name). The index
+    gives the ids of both; one query reads what the page shows of them (none when both
+    are empty)."""
+    index = facet_index()
     own = [s.pk for s in segments]
     parents = sorted({s.parent_id for s in segments if s.parent_id} - set(own))
-    ids = facet_index().similar_to(participant.pk, own, parents, limit)
-    found = Participant.objects.only("slug", "name_en", "name_zh", "logo", "featured").in_bulk(ids)
-    return [found[pk] for pk in ids if pk in found]
+    subsidiaries = index.children.get(participant.pk, [])
+    similar = index.similar_to(participant.pk, own, parents, limit)
+    found = Participant.objects.only("slug", "name_en", "name_zh", "logo", "featured").in_bulk(
+        [*subsidiaries, *similar]
+    )
+    return tuple([found[pk] for pk in ids if pk in found] for ids in (subsidiaries, similar))
 
 
 def _ranked(links, people, cap):

@@ -11,7 +11,7 @@ combination, where the same counts in SQL scan every matching row (hundreds of
 milliseconds per new combination). Because positions follow name order, the page of a
 filter in the listing's default order is read off the same bitset (``pks_at``), with no
 query at all. A participant page's similar participants are ranked on the same bitsets
-(``similar_to``), with one more for the featured.
+(``similar_to``), with one more for the featured, and its subsidiaries are listed too.
 
 The bitmap index is built with two queries (about half a second at 100,000 participants)
 and, like the link arrays, kept in each process for the directory's current generation
@@ -25,7 +25,7 @@ every use.
 import heapq
 from array import array
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .caching import kept_in_process
 from .filters import OPEN_SOURCE_VALUES, ORDERING_FIELDS, segment_ids_with_children
@@ -48,6 +48,8 @@ class FacetIndex:
     positions: array  # participant id -> position (-1: not in the index)
     # (segment ids, one bitmask of them per position): whose segments a card shows
     segments_by_position: tuple = ((), [])
+    # parent id -> the ids of its published subsidiaries, in name order
+    children: dict = field(default_factory=dict)
 
     def union(self, facet, values):
         """Participants having any of ``values`` in ``facet`` (a dict attribute above)."""
@@ -187,7 +189,7 @@ def build_index():
     rows = list(
         Participant.objects.published()
         .order_by(*ORDERING_FIELDS["name"])
-        .values_list("pk", "country", "kind", "open_source", "featured")
+        .values_list("pk", "country", "kind", "open_source", "featured", "parent_id")
     )
     pks = array("q", (pk for pk, *_ in rows))
     positions = array("q", [-1]) * (max(pks, default=0) + 1)
@@ -205,6 +207,10 @@ def build_index():
         if pk < len(positions) and positions[pk] >= 0:  # not published since the first query
             member_segments.append(segment_id)
             member_positions.append(positions[pk])
+    children = defaultdict(list)
+    for pk, *_, parent_id in rows:
+        if parent_id is not None:
+            children[parent_id].append(pk)
     return FacetIndex(
         everyone=(1 << len(rows)) - 1,
         featured=bits_of(i for i, row in enumerate(rows) if row[4]),
@@ -215,6 +221,7 @@ def build_index():
         pks=pks,
         positions=positions,
         segments_by_position=_segments_by_position(member_segments, member_positions, len(rows)),
+        children=dict(children),
     )
 
 

@@ -244,11 +244,10 @@ class ParticipantQuerySet(models.QuerySet):
 
     def for_page(self):
         """With everything the participant page shows about the participant itself:
-        parent, tags, offerings with segments, published subsidiaries (three extra queries)."""
+        parent, tags, offerings with segments (two extra queries). Its subsidiaries come
+        from the bitmap index (``chain.relatives``)."""
         return self.select_related("parent").prefetch_related(
-            "tags",
-            models.Prefetch("offerings", queryset=Offering.objects.select_related("segment")),
-            models.Prefetch("subsidiaries", queryset=Participant.objects.published().order_by("name_en")),
+            "tags", models.Prefetch("offerings", queryset=Offering.objects.select_related("segment"))
         )
 
 

@@ -76,13 +76,19 @@ def test_suppliers_and_customers_with_kind_and_evidence(client, azure):
     assert "draft-lab" not in body
 
 
-def test_parent_subsidiaries_and_similar(client, azure):
+def test_parent_subsidiaries_and_similar(client, azure, small_chain):
     make_participant("coreweave", ("cloud-compute", "training-tuning"), name_en="CoreWeave")
     make_participant("lambda", ("cloud-compute",), name_en="Lambda")
+    make_participant("batch", ("aigc-tools",), name_en="Azure Batch", parent=small_chain["azure"])
     response = client.get("/participants/azure/")
     body = response.content.decode()
     assert 'Part of <a href="/participants/microsoft/">Microsoft</a>' in body
-    assert [p.slug for p in response.context["participant"].subsidiaries.all()] == ["azure-ml"]
+    # published subsidiaries only, in name order
+    assert [p.slug for p in response.context["subsidiaries"]] == ["batch", "azure-ml"]
+    assert (
+        'Subsidiaries: <a href="/participants/batch/">Azure Batch</a>, '
+        '<a href="/participants/azure-ml/">Azure ML</a></p>'
+    ) in body
     assert "Azure Secret" not in body
     # CoreWeave shares both segments, so it comes first.
     assert [p.slug for p in response.context["similar"]][:2] == ["coreweave", "azure-ml"]
@@ -184,9 +190,9 @@ def test_query_count_is_constant(client, db, django_assert_num_queries, size):
     )
     with override_settings(COUNT_CACHE_SECONDS=3600):
         client.get("/participants/")  # builds the bitmap index, kept for the generation
-        # participant with parent, tags, offerings with segments, subsidiaries, suppliers
-        # and customers (one query), similar participants (ranked by the index)
-        with django_assert_num_queries(6):
+        # participant with parent, tags, offerings with segments, suppliers and customers
+        # (one query), subsidiaries and similar participants (ranked by the index; one)
+        with django_assert_num_queries(5):
             response = client.get(middle.get_absolute_url())
     assert response.status_code == 200
     # everyone else sends data, and the one before it in the chain also software

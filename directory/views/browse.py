@@ -95,6 +95,7 @@ def participant_detail(request, slug):
     participant = get_object_or_404(Participant.objects.published().for_page(), slug=slug)
     segments = participant.offering_segments
     suppliers, customers = Relationship.objects.links_of(participant)
+    subsidiaries, similar = chain.relatives(participant, segments)
     context = {
         "participant": participant,
         "offering_groups": [
@@ -103,7 +104,8 @@ def participant_detail(request, slug):
         "suppliers": suppliers,
         "customers": customers,
         "parent": participant.parent if participant.parent_id and participant.parent.is_published else None,
-        "similar": chain.similar_participants(participant, segments),
+        "subsidiaries": subsidiaries,
+        "similar": similar,
         "suggest_url": reverse("directory:participant", args=[slug]) + "suggest/",
         "country_label": country_name(participant.country),
         "jsonld": organization_jsonld(participant, request),
