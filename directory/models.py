@@ -27,17 +27,20 @@ FOUNDED_MIN = 1800
 FOUNDED_MAX = 2100
 
 
-def _prefers_chinese():
+def prefers_chinese():
+    """Whether the active language is Chinese (the ``chinese`` argument below)."""
     return (get_language() or "en").startswith("zh")
 
 
 class BilingualMixin:
     """Pick ``<field>_zh`` or ``<field>_en`` for the active language, falling back to
-    the other language when the preferred one is empty."""
+    the other language when the preferred one is empty. Where many are picked at once
+    (a page of cards), pass ``chinese`` (``prefers_chinese()``) instead of asking for the
+    active language each time, which costs microseconds per ask."""
 
-    def localized(self, field):
+    def localized(self, field, chinese=None):
         en, zh = getattr(self, f"{field}_en", ""), getattr(self, f"{field}_zh", "")
-        first, second = (zh, en) if _prefers_chinese() else (en, zh)
+        first, second = (zh, en) if (prefers_chinese() if chinese is None else chinese) else (en, zh)
         return first or second
 
     @property
@@ -52,9 +55,12 @@ class BilingualMixin:
     def alternate_name(self):
         """The name in the other language, when both exist: ``(name, language code)``,
         else ``("", "")``. Shown beside ``name``."""
+        return self.alternate_name_for(prefers_chinese())
+
+    def alternate_name_for(self, chinese):
         if not (self.name_en and self.name_zh):
             return "", ""
-        return (self.name_en, "en") if _prefers_chinese() else (self.name_zh, "zh-hans")
+        return (self.name_en, "en") if chinese else (self.name_zh, "zh-hans")
 
 
 class CardMixin(BilingualMixin):
