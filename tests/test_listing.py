@@ -1,5 +1,7 @@
 """/participants/: every filter alone and combined, search, facets, pagination, bad input."""
 
+import re
+
 import pytest
 from django.http import QueryDict
 from django.test import override_settings
@@ -149,6 +151,18 @@ def test_facet_counts_equal_real_counts(client, chain, state):
             params.setlist(name, [value])
             real = client.get(f"/participants/?{params.urlencode()}").context["listing"].page.paginator.count
             assert count == real, (state, name, value)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_facet_counts_are_shown_as_their_digits(client, chain, language):
+    response = client.get("/participants/", headers={"accept-language": language})
+    body = response.content.decode()
+    facets = response.context["listing"].facets
+    tiers = {o.value: o.count for o in facets["tier"]}
+    assert tiers["midstream"] > 0
+    assert re.search(rf'value="midstream"> [^<]+ <span class="n">{tiers["midstream"]}</span>', body)
+    kinds = {o.value: o.count for o in facets["kind"]}
+    assert re.search(rf'<option value="vendor">[^<]+ \({kinds["vendor"]}\)</option>', body)
 
 
 def test_facets_show_zero_options_disabled(client, chain):
