@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce, DenseRank
 from django.urls import reverse
 
 from .countries import country_name
-from .facet_index import bits_of, facet_index, link_index, most_linked
+from .facet_index import facet_index, link_index, most_linked
 from .filters import segment_ids_with_children
 from .models import TIER_ORDER, Offering, Participant, Status, Tier
 
@@ -147,13 +147,17 @@ def trading_partners(segment, segments, cap=NEIGHBOUR_CAP):
     aggregates the segment's links (which read all of them: 0.2–0.6 s per segment at
     100,000 participants); one query for the names. Exact: see ``most_linked``.
     """
-    links, index = link_index(), facet_index()
-    in_segment = index.union("segment", segment_ids_with_children(segments, [segment.slug]))
-    members = bits_of(index.pks_in(in_segment))  # bit *pk*, as the link arrays count
-    leaders = (
-        most_linked(links.by_customers, links.customers_start, links.customers, members, cap),
-        most_linked(links.by_suppliers, links.suppliers_start, links.suppliers, members, cap),
-    )
+    index = facet_index()
+    links = link_index(index)
+    # Both number participants by position, so the segment's bitset is the members'.
+    members = index.union("segment", segment_ids_with_children(segments, [segment.slug]))
+    leaders = [
+        {index.pks[i]: n for i, n in side.items()}
+        for side in (
+            most_linked(links.by_customers, links.customers_start, links.customers, members, cap),
+            most_linked(links.by_suppliers, links.suppliers_start, links.suppliers, members, cap),
+        )
+    ]
     people = Participant.objects.only("slug", "name_en", "name_zh").in_bulk(
         {pk for side in leaders for pk in side}
     )
