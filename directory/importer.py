@@ -7,6 +7,7 @@ is not a dry run are the rows written, all in one transaction.
 """
 
 import csv
+import hashlib
 import io
 import re
 from collections import defaultdict
@@ -16,10 +17,14 @@ from itertools import islice
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_slug
 from django.db import connections, transaction
+from django.db.models import Prefetch
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history
 
+from .caching import bump_generation
 from .countries import COUNTRIES
 from .models import (
     FOUNDED_MIN,
@@ -175,18 +180,32 @@ def _check_text(row, errors):
             errors.append(f"{column}: longer than {limit} characters")
 
 
+BATCH = 500  # rows per lookup or bulk write: within every database's parameter limit
+
+
+def _batches(items, size=BATCH):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 class _ParticipantImport:
     """Validates participant rows against the database and the rest of the file, and
-    writes them."""
+    writes them. The database is read and written a batch of rows at a time (a few
+    queries per ``BATCH`` rows), not row by row: ``validate`` checks each row alone,
+    ``match`` finds the participants the rows describe, ``decide`` what each row does."""
 
     def __init__(self, columns):
         self.columns = set(columns)
         self.segments = {s.slug: s for s in Segment.objects.all()}
+        self.valid = []  # (RowResult, parsed values) of rows that passed ``validate``
         self.seen = {}  # participant key -> first line
         self.slugs_in_file = set()
         self.planned = []  # (RowResult, parsed values, existing participant or None)
+        self.tags = {}  # tag slug -> Tag, filled by ``_load_tags``
 
     def validate(self, line, row):
+        """Check one row on its own (no query)."""
         result = RowResult(line=line)
         if row is None:
             result.errors.append("more cells than header columns")
@@ -247,45 +266,94 @@ class _ParticipantImport:
         values["offerings"] = offerings
         values["segments"] = segments
         values["tags"] = [t[:60] for t in _split(values["tags"])]
-        if errors:
-            return result
-        existing = self._match(values)
-        key = (
-            existing.slug
-            if existing
-            else (values["slug"] or values["name_en"].casefold() or values["name_zh"])
-        )
-        if key in self.seen:
-            errors.append(f"describes the same participant as line {self.seen[key]}")
-            return result
-        self.seen[key] = line
-        result.key = existing.slug if existing else values["slug"]
-        if values["slug"]:
-            self.slugs_in_file.add(values["slug"])
-        self.planned.append((result, values, existing))
+        if not errors:
+            self.valid.append((result, values))
         return result
 
-    def _match(self, values):
-        if values["slug"]:
-            return Participant.objects.filter(slug=values["slug"]).first()
-        domain = domain_of(values["website"])
-        if domain:
-            found = Participant.objects.filter(website_domain=domain).order_by("pk").first()
-            if found:
-                return found
-        if values["name_en"]:
-            return Participant.objects.filter(name_en__iexact=values["name_en"]).order_by("pk").first()
-        return None
+    def match(self):
+        """Find the existing participant each valid row describes (``_existing``), and
+        refuse a row describing the same participant as an earlier one."""
+        rows = self.valid
+        for (result, values), existing in zip(rows, self._existing([v for _, v in rows]), strict=True):
+            key = (
+                existing.slug
+                if existing
+                else (values["slug"] or values["name_en"].casefold() or values["name_zh"])
+            )
+            if key in self.seen:
+                result.errors.append(f"describes the same participant as line {self.seen[key]}")
+                continue
+            self.seen[key] = result.line
+            result.key = existing.slug if existing else values["slug"]
+            if values["slug"]:
+                self.slugs_in_file.add(values["slug"])
+            self.planned.append((result, values, existing))
+
+    def _existing(self, rows):
+        """For each row in ``rows``, the participant it describes or None: the one with
+        its slug when it gives one; else the first (by id) with its website's domain,
+        else the first with its English name in any case."""
+        by_slug, by_domain, by_name = {}, {}, {}
+        slugs = {v["slug"] for v in rows if v["slug"]}
+        domains = {domain_of(v["website"]) for v in rows if not v["slug"]} - {""}
+        # By name in batches only where upper-casing is the same everywhere (ASCII): that
+        # is then what ``iexact`` compares on every database.
+        names = {
+            v["name_en"].upper() for v in rows if not v["slug"] and v["name_en"] and v["name_en"].isascii()
+        }
+        for batch in _batches(slugs):
+            by_slug.update(Participant.objects.filter(slug__in=batch).values_list("slug", "pk"))
+        for batch in _batches(domains):
+            for domain, pk in (
+                Participant.objects.filter(website_domain__in=batch)
+                .order_by("-pk")
+                .values_list("website_domain", "pk")
+            ):
+                by_domain[domain] = pk  # the lowest id last
+        for batch in _batches(names):
+            for name, pk in (
+                Participant.objects.annotate(upper_name=Upper("name_en"))
+                .filter(upper_name__in=batch)
+                .order_by("-pk")
+                .values_list("upper_name", "pk")
+            ):
+                by_name[name] = pk
+        found = []
+        for values in rows:
+            if values["slug"]:
+                found.append(by_slug.get(values["slug"]))
+                continue
+            pk = by_domain.get(domain_of(values["website"]))
+            if pk is None and values["name_en"]:
+                if values["name_en"].isascii():
+                    pk = by_name.get(values["name_en"].upper())
+                else:  # one query for this row
+                    pk = (
+                        Participant.objects.filter(name_en__iexact=values["name_en"])
+                        .order_by("pk")
+                        .values_list("pk", flat=True)
+                        .first()
+                    )
+            found.append(pk)
+        participants = {}
+        for batch in _batches({pk for pk in found if pk is not None}):
+            participants.update(
+                (p.pk, p)
+                for p in Participant.objects.filter(pk__in=batch)
+                .select_related("parent")
+                .prefetch_related(Prefetch("offerings", Offering.objects.select_related("segment")), "tags")
+            )
+        return [participants.get(pk) for pk in found]
 
     def decide(self):
         """Check cross-row references and set each planned row's action."""
+        wanted_parents = {values["parent"] for _, values, _ in self.planned if values["parent"]}
+        known_parents = set(self.slugs_in_file)
+        for batch in _batches(wanted_parents - known_parents):
+            known_parents.update(Participant.objects.filter(slug__in=batch).values_list("slug", flat=True))
         for result, values, existing in self.planned:
             parent = values["parent"]
-            if (
-                parent
-                and parent not in self.slugs_in_file
-                and not Participant.objects.filter(slug=parent).exists()
-            ):
+            if parent and parent not in known_parents:
                 result.errors.append(f"parent: no participant with slug {parent[:60]}")
                 continue
             if parent and parent == (result.key or values["slug"]):
@@ -323,7 +391,7 @@ class _ParticipantImport:
         wanted = set(values["offerings"])
         have = set()
         if existing is not None:
-            have = {(o.segment.slug, o.name) for o in existing.offerings.select_related("segment")}
+            have = {(o.segment.slug, o.name) for o in existing.offerings.all()}  # prefetched
         named = {s for s, _ in wanted}
         for segment in values["segments"]:
             if segment not in named:
@@ -355,51 +423,154 @@ class _ParticipantImport:
         return changes
 
     def write(self, progress=None):
-        touched = []
-        parents = []
-        total = len(self.planned)
-        for done, (result, values, existing) in enumerate(self.planned, 1):
-            if result.action == "unchanged":
-                continue
-            participant = existing or Participant(slug=values["slug"] or _free_slug(values))
-            wanted, have = self._wanted_offerings(values, existing)
-            for name, value in self._scalar_values(values, existing).items():
-                setattr(participant, name, value)
-            participant.updated_at = timezone.now()
-            if existing is None:
-                participant.published_at = participant.updated_at
-            participant._change_reason = "CSV import"
-            participant.save()
-            result.key = participant.slug
-            for segment, name in have - wanted:
-                participant.offerings.filter(segment__slug=segment, name=name).delete()
-            for segment, name in sorted(wanted - have):
-                Offering.objects.create(participant=participant, segment=self.segments[segment], name=name)
-            if "tags" in self.columns:
-                participant.tags.set([_tag(t) for t in values["tags"]])
-            if "parent" in self.columns:
-                parents.append((participant, values["parent"]))
-            touched.append(participant.pk)
-            if progress and (done % 100 == 0 or done == total):
+        """Apply the planned rows, a batch at a time: new and changed participants, their
+        offerings and tags in bulk (history rows included), then parents, the search
+        index, and one new cache generation on commit."""
+        to_write = [(r, v, e) for r, v, e in self.planned if r.action in ("create", "update")]
+        total, done = len(to_write), 0
+        self._load_tags({t for _, values, _ in to_write for t in values["tags"]})
+        taken = set(self.slugs_in_file)
+        touched, parents = [], []
+        for batch in _batches(to_write):
+            created = self._create([(r, v) for r, v, e in batch if e is None], taken)
+            updated = self._update([(r, v, e) for r, v, e in batch if e is not None])
+            for participant, values in created + updated:
+                touched.append(participant.pk)
+                if "parent" in self.columns:
+                    parents.append((participant, values["parent"]))
+            done += len(batch)
+            if progress:
                 progress(done, total)
-        for participant, parent_slug in parents:
-            parent = Participant.objects.filter(slug=parent_slug).first() if parent_slug else None
-            if participant.parent_id != (parent.pk if parent else None):
-                participant.parent = parent
-                participant.save(update_fields=["parent"])
+        self._set_parents(parents)
         refresh_search_index(touched)
+        if touched:
+            # Bulk writes send no save signals, so the page caches learn of them here.
+            transaction.on_commit(bump_generation, robust=True)
+
+    def _create(self, rows, taken):
+        """Create the participants of ``rows`` ((RowResult, values)) with their offerings
+        and tags: a few bulk queries for the lot. ``taken``: slugs in use by the file."""
+        if not rows:
+            return []
+        now = timezone.now()
+        for _, values in rows:
+            if not values["slug"]:
+                values["slug"] = _free_slug(values, taken)
+            taken.add(values["slug"])
+        participants = [
+            Participant(
+                slug=values["slug"],
+                **self._scalar_values(values, None),
+                website_domain=domain_of(values["website"]),  # what save() would set
+                updated_at=now,
+                published_at=now,
+            )
+            for _, values in rows
+        ]
+        bulk_create_with_history(participants, Participant, default_change_reason=CHANGE_REASON)
+        offerings, taggings = [], []
+        for participant, (result, values) in zip(participants, rows, strict=True):
+            result.key = participant.slug
+            wanted, _ = self._wanted_offerings(values, None)
+            offerings += [
+                Offering(participant=participant, segment=self.segments[segment], name=name)
+                for segment, name in sorted(wanted)
+            ]
+            if "tags" in self.columns:
+                tags = {self.tags[_tag_slug(name)].pk for name in values["tags"]}
+                taggings += [Participant.tags.through(participant=participant, tag_id=pk) for pk in tags]
+        bulk_create_with_history(offerings, Offering, default_change_reason=CHANGE_REASON)
+        Participant.tags.through.objects.bulk_create(taggings)
+        return [(participant, values) for participant, (_, values) in zip(participants, rows, strict=True)]
+
+    def _update(self, rows):
+        """Apply ``rows`` ((RowResult, values, existing participant with its offerings and
+        tags prefetched)): one UPDATE a participant, a few bulk queries for the rest, and a
+        history row for each participant, offering added and offering removed."""
+        if not rows:
+            return []
+        now = timezone.now()
+        fields, removed, added, retagged, taggings = {"website_domain", "updated_at"}, [], [], [], []
+        for result, values, participant in rows:
+            wanted, have = self._wanted_offerings(values, participant)
+            scalars = self._scalar_values(values, participant)
+            for name, value in scalars.items():
+                setattr(participant, name, value)
+            fields.update(scalars)
+            participant.website_domain = domain_of(participant.website)  # what save() would set
+            participant.updated_at = now
+            result.key = participant.slug
+            removed += [o.pk for o in participant.offerings.all() if (o.segment.slug, o.name) not in wanted]
+            added += [
+                Offering(participant=participant, segment=self.segments[segment], name=name)
+                for segment, name in sorted(wanted - have)
+            ]
+            if "tags" in self.columns:
+                tags = {self.tags[_tag_slug(name)].pk for name in values["tags"]}
+                if tags != {t.pk for t in participant.tags.all()}:
+                    retagged.append(participant.pk)
+                    taggings += [Participant.tags.through(participant=participant, tag_id=pk) for pk in tags]
+        participants = [participant for _, _, participant in rows]
+        # One UPDATE a row: Django's bulk_update builds a CASE per field and row, which
+        # compiles slower than the statements it saves (an import updating 4,000 rows:
+        # 17-21 s with it, 13-14 s without).
+        for p in participants:
+            Participant.objects.filter(pk=p.pk).update(**{name: getattr(p, name) for name in fields})
+        Participant.history.bulk_history_create(
+            participants, update=True, default_change_reason=CHANGE_REASON
+        )
+        if removed:
+            Offering.objects.filter(pk__in=removed).delete()  # one history row each
+        bulk_create_with_history(added, Offering, default_change_reason=CHANGE_REASON)
+        if retagged:
+            Participant.tags.through.objects.filter(participant_id__in=retagged).delete()
+            Participant.tags.through.objects.bulk_create(taggings)
+        return [(participant, values) for _, values, participant in rows]
+
+    def _load_tags(self, names):
+        """Fill ``self.tags`` for ``names``: existing tags by slug, or else by name (a tag
+        whose slug was made otherwise), and new ones created."""
+        slugs = {_tag_slug(name): name for name in names}
+        for batch in _batches(slugs):
+            self.tags.update((t.slug, t) for t in Tag.objects.filter(slug__in=batch))
+        missing = {slug: name for slug, name in slugs.items() if slug not in self.tags}
+        for batch in _batches(set(missing.values())):
+            by_name = {t.name: t for t in Tag.objects.filter(name__in=batch).order_by("-pk")}
+            for slug, name in missing.items():
+                if name in by_name:
+                    self.tags[slug] = by_name[name]
+        new = [Tag(slug=slug, name=name) for slug, name in missing.items() if slug not in self.tags]
+        for tag in Tag.objects.bulk_create(new):
+            self.tags[tag.slug] = tag
+
+    def _set_parents(self, parents):
+        slugs = {slug for _, slug in parents if slug}
+        ids = {}
+        for batch in _batches(slugs):
+            ids.update(Participant.objects.filter(slug__in=batch).values_list("slug", "pk"))
+        for participant, slug in parents:
+            parent_id = ids.get(slug) if slug else None
+            if participant.parent_id != parent_id:
+                participant.parent_id = parent_id
+                participant._change_reason = CHANGE_REASON
+                participant.save(update_fields=["parent"])
 
 
-def _tag(name):
-    slug = slugify(name)[:60] or f"tag-{abs(hash(name)) % 10**8}"
-    tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
-    return tag
+CHANGE_REASON = "CSV import"
 
 
-def _free_slug(values):
+def _tag_slug(name):
+    """A tag's slug from its name; names with no letter a slug keeps (such as Chinese
+    ones) get one from a digest of the name, the same in every process."""
+    return slugify(name)[:60] or f"tag-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
+
+
+def _free_slug(values, taken):
+    """A slug for a new participant from its name, in use neither in the database nor
+    in ``taken``."""
     base = slugify(values["name_en"])[:100] or "participant"
     slug, n = base, 2
-    while Participant.objects.filter(slug=slug).exists():
+    while slug in taken or Participant.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -416,6 +587,7 @@ def import_participants(data, dry_run=False, progress=None):
     report = ImportReport()
     for line, row in rows:
         report.rows.append(plan.validate(line, row))
+    plan.match()
     plan.decide()
     for result in report.rows:
         if result.errors:

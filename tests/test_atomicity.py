@@ -18,22 +18,23 @@ Gamma Models,,foundation-models,https://gamma.example.com/,US,2003,no,Three.
 
 
 def test_an_exception_midway_through_an_import_writes_nothing():
-    real_create = Offering.objects.create
+    real_create = importer.bulk_create_with_history
     calls = []
 
-    def create_then_crash(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:  # the second row's offering: the first row is already saved
+    def create_then_crash(objs, model, **kwargs):
+        calls.append(model)
+        if model is Offering:  # the participants and their history are already inserted
             raise RuntimeError("disk full")
-        return real_create(*args, **kwargs)
+        return real_create(objs, model, **kwargs)
 
     with (
-        mock.patch.object(importer.Offering.objects, "create", side_effect=create_then_crash),
+        mock.patch.object(importer, "bulk_create_with_history", side_effect=create_then_crash),
         pytest.raises(RuntimeError, match="disk full"),
     ):
         importer.import_participants(CSV)
-    assert len(calls) == 2
+    assert calls == [Participant, Offering]
     assert not Participant.objects.exists() and not Offering.objects.exists()
+    assert not Participant.history.exists()
     report = importer.import_participants(CSV)  # and the same file then imports cleanly
     assert report.count("create") == 3 and Participant.objects.count() == 3
 

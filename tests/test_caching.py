@@ -10,6 +10,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from directory.caching import GENERATION_KEY, _request_began, _request_ended, bump_generation, generation
+from directory.importer import import_participants
 from directory.models import Offering, Participant, Relationship, Segment, Status
 from directory.search import refresh_search_index
 
@@ -177,3 +178,16 @@ def test_an_edit_shows_in_cards_filters_and_api_kept_for_the_generation(client):
         assert "NVIDIA Corporation" in body, url
     filtered = client.get("/participants/?country=CN").content.decode()
     assert 'value="CN" selected>China (1)</option>' in filtered
+
+
+@CACHED
+def test_an_import_shows_on_the_next_request(client):
+    """Bulk inserts send no save signals: the import starts the new generation itself."""
+    make_participant("nvidia", name_en="NVIDIA")
+    assert "Cerebras" not in client.get("/participants/").content.decode()
+    import_participants(
+        "name_en,name_zh,segment,website,country,founded,open_source,description_en\n"
+        "Cerebras,,ai-chips,https://www.cerebras.ai/,US,2016,no,Wafer-scale chips.\n"
+    )
+    response = client.get("/participants/")
+    assert response["X-Page-Cache"] == "miss" and "Cerebras" in response.content.decode()

@@ -2,9 +2,11 @@
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from directory.importer import EXPORT_COLUMNS, import_participants, iter_csv
-from directory.models import Offering, Participant, Relationship
+from directory.models import Offering, Participant, Relationship, Tag
 
 from .conftest import make_participant
 
@@ -155,3 +157,95 @@ def test_relationships_import(tmp_path, capsys):
     assert "line 3: customer: no participant with slug zz" in err
     assert "line 4: kind: must be one of" in err
     assert Relationship.objects.count() == 1
+
+
+def _queries_to_import(rows):
+    text = f"{HEADER},slug,kind,tags,offerings\n" + "".join(
+        f"Maker {i},制造商{i},ai-chips|cloud-compute,https://maker{i}.example.com/,US,2001,no,Chips.,"
+        f"maker-{i},vendor,gpu|tag {i % 3},ai-chips:Chip {i}\n"
+        for i in range(rows)
+    )
+    with CaptureQueriesContext(connection) as captured:
+        report = import_participants(text)
+    assert report.count("create") == rows and not report.errors
+    return len(captured)
+
+
+def test_an_import_reads_and_writes_in_batches():
+    """A file's rows are matched, created and tagged a batch at a time: 60 rows cost
+    what 4 do, give or take a bulk insert that SQLite splits to stay within its limit
+    of parameters per statement."""
+    few = _queries_to_import(4)
+    Participant.objects.all().delete()
+    Tag.objects.all().delete()
+    many = _queries_to_import(60)
+    assert few <= many <= few + 3
+    assert Offering.objects.filter(participant__slug__startswith="maker-").count() == 60 * 2
+    assert Participant.objects.get(slug="maker-7").tags.count() == 2
+
+
+def test_bulk_created_rows_have_their_history_and_index():
+    import_participants(GOOD)
+    nvidia = Participant.objects.get(slug="nvidia")
+    assert nvidia.website_domain == "nvidia.com"  # what save() sets, bulk inserts too
+    history = nvidia.history.get()
+    assert history.history_type == "+" and history.history_change_reason == "CSV import"
+    assert {h.name for h in Offering.history.filter(participant_id=nvidia.pk)} == {"H100", "DGX Cloud"}
+    assert Participant.objects.filter(search_names__contains="nvidia").exists()
+
+
+def test_a_row_without_a_slug_does_not_take_one_a_later_row_names():
+    text = f"{HEADER},slug\nAcme Inc,,ai-chips,,US,,no,First.,\nOther,,ai-chips,,US,,no,Second.,acme-inc\n"
+    report = import_participants(text)
+    assert report.count("create") == 2 and not report.errors
+    assert set(Participant.objects.values_list("slug", "name_en")) == {
+        ("acme-inc-2", "Acme Inc"),
+        ("acme-inc", "Other"),
+    }
+
+
+def test_tags_without_letters_a_slug_keeps_are_found_again_by_name():
+    """A Chinese tag's slug is a digest of its name, the same in every process; a tag
+    made earlier under another slug is found by its name, not duplicated."""
+    Tag.objects.create(slug="legacy-slug", name="向量")
+    text = f"{HEADER},tags\nAcme,,ai-chips,,US,,no,First.,向量|检索\n"
+    import_participants(text)
+    import_participants(text.replace("Acme", "Acme Again"))
+    assert Tag.objects.filter(name="向量").count() == 1 and Tag.objects.filter(name="检索").count() == 1
+    assert Tag.objects.get(name="检索").slug.startswith("tag-")
+    assert set(Participant.objects.get(name_en="Acme Again").tags.values_list("slug", flat=True)) == {
+        "legacy-slug",
+        Tag.objects.get(name="检索").slug,
+    }
+
+
+def test_names_match_in_any_case_and_non_ascii_ones_too():
+    make_participant("strasse", ("ai-chips",), name_en="Straße Systems", website="")
+    make_participant("acme", ("ai-chips",), name_en="ACME Corp", website="")
+    text = f"{HEADER}\nacme corp,,ai-chips,,US,,no,Renamed.\nStraße Systems,,ai-chips,,US,,no,Same.\n"
+    report = import_participants(text, dry_run=True)
+    assert [(r.action, r.key) for r in report.rows] == [("update", "acme"), ("update", "strasse")]
+
+
+def test_bulk_updates_change_fields_offerings_and_tags_with_history(tmp_path):
+    import_participants(GOOD)
+    changed = (
+        GOOD.replace("Makes GPUs.", "Makes accelerators.")
+        .replace("ai-chips|cloud-compute,https://www.nvidia", "ai-chips,https://www.nvidia")
+        .replace("gpu|hbm,ai-chips:H100|cloud-compute:DGX Cloud", "gpu|nvlink,ai-chips:H100|ai-chips:B200")
+    )
+    report = import_participants(changed)
+    assert [r.action for r in report.rows] == ["update", "unchanged"]
+    nvidia = Participant.objects.get(slug="nvidia")
+    assert nvidia.description_en == "Makes accelerators."
+    assert sorted(o.name for o in nvidia.offerings.all()) == ["B200", "H100"]
+    assert sorted(t.name for t in nvidia.tags.all()) == ["gpu", "nvlink"]
+    assert [h.history_type for h in nvidia.history.order_by("history_date")] == ["+", "~"]
+    assert nvidia.history.latest().history_change_reason == "CSV import"
+    assert {(h.name, h.history_type) for h in Offering.history.filter(participant_id=nvidia.pk)} == {
+        ("H100", "+"),
+        ("DGX Cloud", "+"),
+        ("DGX Cloud", "-"),
+        ("B200", "+"),
+    }
+    assert Participant.objects.filter(slug="nvidia", search_terms__contains="nvlink").exists()
