@@ -602,10 +602,14 @@ def import_participants(data, dry_run=False, progress=None):
 
 def import_relationships(data, dry_run=False):
     """Validate and (unless ``dry_run`` or any row is bad) apply a relationships CSV
-    (columns ``supplier,customer,kind,evidence,evidence_url``; participants by slug)."""
+    (columns ``supplier,customer,kind,evidence,evidence_url``; participants by slug).
+    Participants and existing links are looked up a few queries per ``BATCH`` rows; new
+    links are bulk inserts with their history rows, changed ones one UPDATE each."""
     rows = list(read_csv(data, RELATIONSHIP_COLUMNS[:3]))
     slugs = {r.get("supplier", "") for _, r in rows if r} | {r.get("customer", "") for _, r in rows if r}
-    participants = {p.slug: p for p in Participant.objects.filter(slug__in=slugs)}
+    ids = {}
+    for batch in _batches(slugs):
+        ids.update(Participant.objects.filter(slug__in=batch).values_list("slug", "pk"))
     report, plan, seen = ImportReport(), [], {}
     for line, row in rows:
         result = RowResult(line=line)
@@ -614,7 +618,7 @@ def import_relationships(data, dry_run=False):
             result.errors.append("more cells than header columns")
             continue
         _check_text(row, result.errors)
-        supplier, customer = participants.get(row["supplier"]), participants.get(row["customer"])
+        supplier, customer = ids.get(row["supplier"]), ids.get(row["customer"])
         for column, found in (("supplier", supplier), ("customer", customer)):
             if found is None:
                 result.errors.append(f"{column}: no participant with slug {row[column][:60]}")
@@ -636,27 +640,50 @@ def import_relationships(data, dry_run=False):
             result.action = "error"
             continue
         seen[key] = line
-        existing = Relationship.objects.filter(supplier=supplier, customer=customer, kind=row["kind"]).first()
         wanted = {"evidence": row.get("evidence", ""), "evidence_url": evidence_url}
-        if existing is None:
+        plan.append((result, (supplier, customer, row["kind"]), wanted))
+    existing = _existing_links([link for _, link, _ in plan])
+    for result, link, wanted in plan:
+        if link not in existing:
             result.action = "create"
         else:
-            result.changes = [k for k, v in wanted.items() if getattr(existing, k) != v]
+            result.changes = [k for k, v in wanted.items() if getattr(existing[link], k) != v]
             result.action = "update" if result.changes else "unchanged"
-        plan.append((result, supplier, customer, row["kind"], wanted, existing))
     if report.errors or dry_run:
         return report
     with transaction.atomic():
-        for result, supplier, customer, kind, wanted, existing in plan:
-            if result.action == "unchanged":
-                continue
-            rel = existing or Relationship(supplier=supplier, customer=customer, kind=kind)
-            for name, value in wanted.items():
-                setattr(rel, name, value)
-            rel._change_reason = "CSV import"
-            rel.save()
+        new, changed = [], []
+        for result, (supplier, customer, kind), wanted in plan:
+            if result.action == "create":
+                new.append(Relationship(supplier_id=supplier, customer_id=customer, kind=kind, **wanted))
+            elif result.action == "update":
+                changed.append(existing[supplier, customer, kind])
+                for name, value in wanted.items():
+                    setattr(changed[-1], name, value)
+        for batch in _batches(new):
+            bulk_create_with_history(batch, Relationship, default_change_reason=CHANGE_REASON)
+        for batch in _batches(changed):
+            for link in batch:
+                Relationship.objects.filter(pk=link.pk).update(
+                    evidence=link.evidence, evidence_url=link.evidence_url
+                )
+            Relationship.history.bulk_history_create(batch, update=True, default_change_reason=CHANGE_REASON)
+        if new or changed:
+            transaction.on_commit(bump_generation, robust=True)  # bulk writes send no signals
     report.written = True
     return report
+
+
+def _existing_links(links):
+    """``{(supplier id, customer id, kind): Relationship}`` of those of ``links`` that exist."""
+    found = {}
+    for batch in _batches(links):
+        suppliers = {supplier for supplier, _, _ in batch}
+        customers = {customer for _, customer, _ in batch}
+        for link in Relationship.objects.filter(supplier_id__in=suppliers, customer_id__in=customers):
+            found[link.supplier_id, link.customer_id, link.kind] = link
+    wanted = set(links)
+    return {key: link for key, link in found.items() if key in wanted}
 
 
 # What the export reads of each participant: the plain columns of EXPORT_COLUMNS, the

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from directory.importer import EXPORT_COLUMNS, import_participants, iter_csv
+from directory.importer import EXPORT_COLUMNS, import_participants, import_relationships, iter_csv
 from directory.models import Offering, Participant, Relationship, Tag
 
 from .conftest import make_participant
@@ -249,3 +249,31 @@ def test_bulk_updates_change_fields_offerings_and_tags_with_history(tmp_path):
         ("B200", "+"),
     }
     assert Participant.objects.filter(slug="nvidia", search_terms__contains="nvlink").exists()
+
+
+def _links_csv(pairs, evidence="Reported"):
+    return "supplier,customer,kind,evidence\n" + "".join(f"{a},{b},software,{evidence}\n" for a, b in pairs)
+
+
+def test_relationships_import_in_batches_with_history():
+    for i in range(12):
+        make_participant(f"p{i}")
+    few = [(f"p{i}", f"p{i + 1}") for i in range(3)]
+    many = [(f"p{i}", f"p{j}") for i in range(12) for j in range(12) if i != j][:40]
+    counts = []
+    for pairs in (few, many):
+        Relationship.objects.all().delete()
+        with CaptureQueriesContext(connection) as captured:
+            report = import_relationships(_links_csv(pairs))
+        assert report.count("create") == len(pairs) and report.written
+        counts.append(len(captured))
+    assert counts[0] <= counts[1] <= counts[0] + 2  # SQLite may split a bulk insert
+    link = Relationship.objects.get(supplier__slug="p0", customer__slug="p1")
+    assert link.history.get().history_change_reason == "CSV import"
+
+    report = import_relationships(_links_csv(many[:2], evidence="Confirmed"))
+    assert [r.action for r in report.rows] == ["update", "update"]
+    link.refresh_from_db()
+    assert link.evidence == "Confirmed"
+    assert [h.history_type for h in link.history.order_by("history_date")] == ["+", "~"]
+    assert Relationship.objects.count() == len(many)
