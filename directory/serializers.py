@@ -5,6 +5,8 @@ participants, and the relations of a participant (parent, suppliers, customers) 
 prefetched through ``public_participants()`` filtered to published ones.
 """
 
+import copy
+
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -49,6 +51,20 @@ def public_participants(relationships=False):
     return queryset
 
 
+class _FieldsBuiltOnce:
+    """A ModelSerializer whose fields are built from the model once per class, then
+    copied for each instance (as DRF copies declared fields), instead of introspecting
+    the model each time: a page of the API makes a serializer for participants, their
+    offerings and their tags, and building their fields was 40 % of serialising it."""
+
+    def get_fields(self):
+        built = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built
+        return copy.deepcopy(built)
+
+
 class SegmentSerializer(serializers.ModelSerializer):
     """A link of the chain, with the number of published participants in it."""
 
@@ -76,13 +92,13 @@ class SegmentSerializer(serializers.ModelSerializer):
         ]
 
 
-class TagSerializer(serializers.ModelSerializer):
+class TagSerializer(_FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = Tag
         fields = ["slug", "name"]
 
 
-class OfferingSerializer(serializers.ModelSerializer):
+class OfferingSerializer(_FieldsBuiltOnce, serializers.ModelSerializer):
     """What a participant provides in one segment."""
 
     segment = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="Segment slug.")
@@ -139,7 +155,7 @@ class _PlainIdentityField(serializers.HyperlinkedIdentityField):
         return None if url is None else str(url)
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class ParticipantSerializer(_FieldsBuiltOnce, serializers.ModelSerializer):
     """A published participant as listed: its own fields, tags and offerings."""
 
     url = _PlainIdentityField(

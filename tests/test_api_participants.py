@@ -10,10 +10,14 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.http import QueryDict
 from django.test import override_settings
+from rest_framework.request import Request
+from rest_framework.serializers import ModelSerializer
+from rest_framework.test import APIRequestFactory
 
 from directory.caching import generation
 from directory.filters import ParticipantFilter
 from directory.models import Participant, Relationship, Segment, Tag
+from directory.serializers import ParticipantDetailSerializer, ParticipantSerializer, public_participants
 
 from .conftest import make_participant, page_slugs
 
@@ -424,3 +428,25 @@ def test_cached_json_holds_plain_values_only(client, chain):
     for item in cached.values():
         assert type(item["url"]) is str
         assert b"django.db.models" not in pickle.dumps(item)
+
+
+def test_fields_built_once_serialise_as_drf_builds_them(chain):
+    """Serializer fields are built from the model once per class and copied for each
+    serializer: the JSON is what DRF's own field building gives, and no two serializers
+    share a field (DRF binds each field to its serializer)."""
+
+    class Rebuilt(ParticipantDetailSerializer):
+        def get_fields(self):
+            return ModelSerializer.get_fields(self)
+
+    participants = list(public_participants(relationships=True))
+    request = Request(APIRequestFactory().get("/api/participants/"))
+    context = {"request": request}
+    assert participants
+    assert (
+        ParticipantDetailSerializer(participants, many=True, context=context).data
+        == Rebuilt(participants, many=True, context=context).data
+    )
+    first, second = ParticipantSerializer(context=context), ParticipantSerializer(context=context)
+    assert first.fields["slug"] is not second.fields["slug"]
+    assert first.fields["slug"].parent is first and second.fields["offerings"].parent is second
