@@ -432,6 +432,9 @@ class RelationshipQuerySet(models.QuerySet):
         )
 
 
+_RELATIONSHIP_KIND_LABELS = dict(RelationshipKind.choices)
+
+
 class Relationship(models.Model):
     """A supply link in the chain: ``supplier`` provides something to ``customer``."""
 
@@ -466,6 +469,12 @@ class Relationship(models.Model):
 
     def __str__(self):
         return f"{self.supplier} → {self.customer} ({self.kind})"
+
+    @property
+    def kind_label(self):
+        """``get_kind_display()`` without rebuilding the choices at each call (a hub's
+        page shows dozens of links)."""
+        return _RELATIONSHIP_KIND_LABELS.get(self.kind, self.kind)
 
 
 def new_token():

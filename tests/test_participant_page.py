@@ -74,6 +74,8 @@ def test_suppliers_and_customers_with_kind_and_evidence(client, azure):
     assert "Microsoft Azure supplies compute to" in body
     assert "ND H100 v5 virtual machines." in body and 'href="https://example.com/nd-h100"' in body
     assert "draft-lab" not in body
+    chinese = client.get("/participants/azure/", headers={"accept-language": "zh-CN"}).content.decode()
+    assert '<span class="rel-kind">供应芯片给 ' in chinese
 
 
 def test_parent_subsidiaries_and_similar(client, azure, small_chain):
