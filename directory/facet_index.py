@@ -182,15 +182,22 @@ def _grouped_bits(pairs):
     return {value: bits_of(positions) for value, positions in groups.items()}
 
 
-def build_index():
-    """Read the index from the database: two queries. The participants come in the
-    listing's name order (``ORDERING_FIELDS["name"]``, sorted by the database, so its
-    collation decides as it does for the listing's own query)."""
-    rows = list(
+def index_rows():
+    """What the bitmap index reads of each published participant, in the listing's name
+    order: on PostgreSQL an index-only scan of ``participant_status_name_facets``
+    (migration 0011), already in order."""
+    return (
         Participant.objects.published()
         .order_by(*ORDERING_FIELDS["name"])
         .values_list("pk", "country", "kind", "open_source", "featured", "parent_id")
     )
+
+
+def build_index():
+    """Read the index from the database: two queries. The participants come in the
+    listing's name order (``ORDERING_FIELDS["name"]``, sorted by the database, so its
+    collation decides as it does for the listing's own query)."""
+    rows = list(index_rows())
     pks = array("q", (pk for pk, *_ in rows))
     positions = array("q", [-1]) * (max(pks, default=0) + 1)
     for i, pk in enumerate(pks):
