@@ -252,7 +252,7 @@ class LinkIndex:
     position *i* are ``customers[customers_start[i]:customers_start[i + 1]]`` and its
     suppliers likewise; ``by_customers`` / ``by_suppliers`` list the positions with most
     customers / most suppliers first. About 8 MB at 100,000 participants and 200,000
-    links; built in about a second."""
+    links; built in about half a second."""
 
     customers_start: array
     customers: array

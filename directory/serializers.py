@@ -55,7 +55,8 @@ class _FieldsBuiltOnce:
     """A ModelSerializer whose fields are built from the model once per class, then
     copied for each instance (as DRF copies declared fields), instead of introspecting
     the model each time: a page of the API makes a serializer for participants, their
-    offerings and their tags, and building their fields was 40 % of serialising it."""
+    offerings and their tags, and building their fields took a quarter of the time
+    serialising the page took (6.0 -> 4.6 ms for 20 participants)."""
 
     def get_fields(self):
         built = type(self).__dict__.get("_built_fields")
