@@ -76,20 +76,30 @@ class CountryFilter(django_filters.Filter):
     field_class = CountryField
 
 
+def _kept(choices):
+    """``choices`` behind a function. django-filter deep-copies every filter, and Django
+    every form field, with its choices, for each filterset and form built (a few times a
+    request): copying the lists cost three quarters of building a bound filterset (0.45
+    of 0.67 ms). A function they keep as it is, and Django reads the choices from it."""
+    return lambda: choices
+
+
 class ParticipantFilter(django_filters.FilterSet):
     """``q``, ``tier``, ``segment`` (repeatable, any of), ``kind``, ``country``,
     ``open_source`` and ``ordering`` exactly as DESIGN.md names them."""
 
     q = django_filters.CharFilter(method="filter_q", label=_("Search"), max_length=200)
-    tier = django_filters.ChoiceFilter(choices=Tier.choices, method="filter_tier", label=_("Tier"))
-    segment = django_filters.MultipleChoiceFilter(choices=[], method="filter_segment", label=_("Segment"))
-    kind = django_filters.ChoiceFilter(choices=Kind.choices, label=_("Kind"))
+    tier = django_filters.ChoiceFilter(choices=_kept(Tier.choices), method="filter_tier", label=_("Tier"))
+    segment = django_filters.MultipleChoiceFilter(
+        choices=_kept([]), method="filter_segment", label=_("Segment")
+    )
+    kind = django_filters.ChoiceFilter(choices=_kept(Kind.choices), label=_("Kind"))
     country = CountryFilter(method="filter_country", label=_("Country"))
     open_source = django_filters.ChoiceFilter(
-        choices=OPEN_SOURCE_CHOICES, method="filter_open_source", label=_("Open source")
+        choices=_kept(OPEN_SOURCE_CHOICES), method="filter_open_source", label=_("Open source")
     )
     ordering = django_filters.ChoiceFilter(
-        choices=ORDERING_CHOICES,
+        choices=_kept(ORDERING_CHOICES),
         method="filter_ordering",
         label=_("Order by"),
         empty_label=_("Relevance / name"),
@@ -111,7 +121,7 @@ class ParticipantFilter(django_filters.FilterSet):
             data["country"] = data.get("country", "").upper()
         super().__init__(data, *args, **kwargs)
         self.segments = all_segments() if segments is None else segments
-        self.filters["segment"].extra["choices"] = [(s.slug, s.name) for s in self.segments]
+        self.filters["segment"].extra["choices"] = _kept([(s.slug, s.name) for s in self.segments])
 
     # django-filter builds a new form class for every filterset; ours only differs by the
     # segment choices (and their labels' language), so one class is kept per such set.

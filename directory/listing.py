@@ -27,7 +27,13 @@ from django.utils.translation import gettext as _
 from .caching import generation
 from .facet_index import FacetIndex, Selection, facet_index, filter_bits
 from .facets import FACETS, facets
-from .filters import ParticipantFilter, all_segments, lenient_filterset, segment_ids_with_children
+from .filters import (
+    ORDERING_CHOICES,
+    ParticipantFilter,
+    all_segments,
+    lenient_filterset,
+    segment_ids_with_children,
+)
 from .models import Kind, OpenSource, Participant, in_chain_order, prefers_chinese
 from .search import search_window
 
@@ -105,6 +111,11 @@ class Listing:
     @property
     def is_filtered(self):
         return any(self.filterset.form.cleaned_data.get(name) for name in ParticipantFilter.base_filters)
+
+    @property
+    def ordering_choices(self):
+        """The orders the form offers, as ``(value, label)``."""
+        return ORDERING_CHOICES
 
     @property
     def page_sizes(self):
