@@ -428,7 +428,7 @@ class _ParticipantImport:
         index, and one new cache generation on commit."""
         to_write = [(r, v, e) for r, v, e in self.planned if r.action in ("create", "update")]
         total, done = len(to_write), 0
-        self._load_tags({t for _, values, _ in to_write for t in values["tags"]})
+        self._load_tags(dict.fromkeys(t for _, values, _ in to_write for t in values["tags"]))
         taken = set(self.slugs_in_file)
         touched, parents = [], []
         for batch in _batches(to_write):
@@ -528,9 +528,12 @@ class _ParticipantImport:
         return [(participant, values) for _, values, participant in rows]
 
     def _load_tags(self, names):
-        """Fill ``self.tags`` for ``names``: existing tags by slug, or else by name (a tag
-        whose slug was made otherwise), and new ones created."""
-        slugs = {_tag_slug(name): name for name in names}
+        """Fill ``self.tags`` for ``names`` (in file order): existing tags by slug, or else
+        by name (a tag whose slug was made otherwise), and new ones created, each under
+        the first of the file's names that give its slug ("GPU" before "gpu")."""
+        slugs = {}
+        for name in names:
+            slugs.setdefault(_tag_slug(name), name)
         for batch in _batches(slugs):
             self.tags.update((t.slug, t) for t in Tag.objects.filter(slug__in=batch))
         missing = {slug: name for slug, name in slugs.items() if slug not in self.tags}

@@ -277,3 +277,10 @@ def test_relationships_import_in_batches_with_history():
     assert link.evidence == "Confirmed"
     assert [h.history_type for h in link.history.order_by("history_date")] == ["+", "~"]
     assert Relationship.objects.count() == len(many)
+
+
+def test_a_new_tag_takes_the_first_spelling_in_the_file():
+    text = f"{HEADER},tags\nAcme,,ai-chips,,US,,no,First.,GPU\nBeta,,ai-chips,,US,,no,Second.,gpu|Gpu\n"
+    import_participants(text)
+    assert list(Tag.objects.values_list("slug", "name")) == [("gpu", "GPU")]
+    assert Participant.objects.get(name_en="Beta").tags.get().name == "GPU"
