@@ -269,7 +269,7 @@ class ParticipantList(CachedReadMixin, generics.ListAPIView):
             index = facet_index()
             selection = selection_of(self.filterset, index)
         self.paginator.known_count = count_of(self.filterset, selection)
-        ids = self.paginate_queryset(page_ids(self.filterset, index, selection=selection))
+        ids = self.paginate_queryset(page_ids(self.filterset, index, selection))
         return self.get_paginated_response(self.serialized(ids))
 
     def serialized(self, ids):

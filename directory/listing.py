@@ -173,25 +173,22 @@ def build_listing(params, queryset, facet_names=FACETS, segments=None, scope=Non
     page_size = page_size_from(params.get("page_size"), notes)
     index = facet_index()
     selection = selection_of(filterset, index, scope)
-    ids = page_ids(filterset, index, selection=selection)
+    ids = page_ids(filterset, index, selection)
     page = page_of(ids, params.get("page"), page_size, notes, selection.total)
     return Listing(filterset, page, page_size, notes, index, selection, segments, facet_names)
 
 
-def page_ids(filterset, index=None, scope=None, selection=None):
+def page_ids(filterset, index, selection):
     """The ids of the bound ``filterset``'s participants in the listing's order (the API's
     too), to cut a page from, with no query when possible: in name order (the default
-    without a search) read off the bitmap ``index``, for a search in relevance order the
-    ranked window itself; in any other order its ``qs`` (one query per page). ``index``
-    and the filter's ``selection`` of it: when the caller has them; ``scope``: as for
-    ``build_listing``."""
+    without a search) read off the bitmap ``index`` through the filter's ``selection`` of
+    it (``selection_of``; None for a search), for a search in relevance order the ranked
+    window itself; in any other order its ``qs`` (one query per page)."""
     if filterset.ranked_ids is not None:
         return filterset.ranked_ids
     data = filterset.form.cleaned_data if filterset.is_valid() else {}
     if not data.get("q") and data.get("ordering", "") in ("", "name", "-name"):
-        index = index or facet_index()
-        bits = (selection or selection_of(filterset, index, scope)).matching()
-        return InNameOrder(index, bits, descending=data.get("ordering") == "-name")
+        return InNameOrder(index, selection.matching(), descending=data.get("ordering") == "-name")
     return filterset.qs.values_list("pk", flat=True)
 
 
@@ -294,13 +291,13 @@ def _with_segments(ids, segments, index):
     ]
 
 
-def count_of(filterset, selection=None):
+def count_of(filterset, selection):
     """The number of participants the bound, valid ``filterset`` gives, without a COUNT:
-    the search window's size with ``q``, else from its ``selection`` of the bitmap index
-    (when the caller has it)."""
+    the search window's size with ``q``, else the total of its ``selection`` of the
+    bitmap index (``selection_of``)."""
     if filterset.search_ids is not None:
         return len(filterset.search_ids)
-    return (selection or selection_of(filterset, facet_index())).total
+    return selection.total
 
 
 def selection_of(filterset, index, scope=None):
