@@ -11,6 +11,8 @@ PostgreSQL only (SQLite has no INCLUDE columns), where the operation does nothin
 
 from django.db import migrations
 
+from ._postgres import on_postgres
+
 CREATE = (
     "CREATE INDEX IF NOT EXISTS participant_status_id_names "
     "ON directory_participant (status, id) INCLUDE (slug, name_en, name_zh)"
@@ -18,15 +20,7 @@ CREATE = (
 DROP = "DROP INDEX IF EXISTS participant_status_id_names"
 
 
-def _on_postgres(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("directory", "0006_i18n_verbose_names")]
 
-    operations = [migrations.RunPython(_on_postgres(CREATE), _on_postgres(DROP))]
+    operations = [migrations.RunPython(on_postgres(CREATE), on_postgres(DROP))]

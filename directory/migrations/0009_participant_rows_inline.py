@@ -14,19 +14,13 @@ others (docs/deploy.md). PostgreSQL only; elsewhere the operation does nothing.
 
 from django.db import migrations
 
+from ._postgres import on_postgres
+
 SET = "ALTER TABLE directory_participant SET (toast_tuple_target = 8160)"
 RESET = "ALTER TABLE directory_participant RESET (toast_tuple_target)"
-
-
-def _on_postgres(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
 
 
 class Migration(migrations.Migration):
     dependencies = [("directory", "0008_country_name_index")]
 
-    operations = [migrations.RunPython(_on_postgres(SET), _on_postgres(RESET))]
+    operations = [migrations.RunPython(on_postgres(SET), on_postgres(RESET))]

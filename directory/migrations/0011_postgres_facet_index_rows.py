@@ -11,6 +11,8 @@ PostgreSQL only (SQLite has no INCLUDE columns), where the operation does nothin
 
 from django.db import migrations
 
+from ._postgres import on_postgres
+
 CREATE = (
     "CREATE INDEX IF NOT EXISTS participant_status_name_facets ON directory_participant "
     "(status, name_en, id) INCLUDE (country, kind, open_source, featured, parent_id)"
@@ -18,15 +20,7 @@ CREATE = (
 DROP = "DROP INDEX IF EXISTS participant_status_name_facets"
 
 
-def _on_postgres(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("directory", "0010_offering_and_tag_names_without_separator")]
 
-    operations = [migrations.RunPython(_on_postgres(CREATE), _on_postgres(DROP))]
+    operations = [migrations.RunPython(on_postgres(CREATE), on_postgres(DROP))]
