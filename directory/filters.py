@@ -79,8 +79,8 @@ class CountryFilter(django_filters.Filter):
 def _kept(choices):
     """``choices`` behind a function. django-filter deep-copies every filter, and Django
     every form field, with its choices, for each filterset and form built (a few times a
-    request): copying the lists cost three quarters of building a bound filterset (0.45
-    of 0.67 ms). A function they keep as it is, and Django reads the choices from it."""
+    request); a function they keep as it is, and Django reads the choices from it. A
+    bound filterset with its form: 0.67 -> 0.58 ms."""
     return lambda: choices
 
 

@@ -39,9 +39,10 @@ class BilingualMixin:
     active language each time, which costs microseconds per ask."""
 
     def localized(self, field, chinese=None):
+        if chinese is None:
+            chinese = prefers_chinese()
         en, zh = getattr(self, f"{field}_en", ""), getattr(self, f"{field}_zh", "")
-        first, second = (zh, en) if (prefers_chinese() if chinese is None else chinese) else (en, zh)
-        return first or second
+        return (zh or en) if chinese else (en or zh)
 
     @property
     def name(self):
