@@ -189,6 +189,14 @@ def _batches(items, size=BATCH):
         yield items[start : start + size]
 
 
+def _ids_by_slug(slugs):
+    """``{slug: id}`` of the participants among ``slugs`` (any status), a query per batch."""
+    ids = {}
+    for batch in _batches(slugs):
+        ids.update(Participant.objects.filter(slug__in=batch).values_list("slug", "pk"))
+    return ids
+
+
 class _ParticipantImport:
     """Validates participant rows against the database and the rest of the file, and
     writes them. The database is read and written a batch of rows at a time (a few
@@ -293,7 +301,7 @@ class _ParticipantImport:
         """For each row in ``rows``, the participant it describes or None: the one with
         its slug when it gives one; else the first (by id) with its website's domain,
         else the first with its English name in any case."""
-        by_slug, by_domain, by_name = {}, {}, {}
+        by_domain, by_name = {}, {}
         slugs = {v["slug"] for v in rows if v["slug"]}
         domains = {domain_of(v["website"]) for v in rows if not v["slug"]} - {""}
         # By name in batches only where upper-casing is the same everywhere (ASCII): that
@@ -301,8 +309,7 @@ class _ParticipantImport:
         names = {
             v["name_en"].upper() for v in rows if not v["slug"] and v["name_en"] and v["name_en"].isascii()
         }
-        for batch in _batches(slugs):
-            by_slug.update(Participant.objects.filter(slug__in=batch).values_list("slug", "pk"))
+        by_slug = _ids_by_slug(slugs)
         for batch in _batches(domains):
             for domain, pk in (
                 Participant.objects.filter(website_domain__in=batch)
@@ -348,9 +355,7 @@ class _ParticipantImport:
     def decide(self):
         """Check cross-row references and set each planned row's action."""
         wanted_parents = {values["parent"] for _, values, _ in self.planned if values["parent"]}
-        known_parents = set(self.slugs_in_file)
-        for batch in _batches(wanted_parents - known_parents):
-            known_parents.update(Participant.objects.filter(slug__in=batch).values_list("slug", flat=True))
+        known_parents = self.slugs_in_file | _ids_by_slug(wanted_parents - self.slugs_in_file).keys()
         for result, values, existing in self.planned:
             parent = values["parent"]
             if parent and parent not in known_parents:
@@ -548,9 +553,7 @@ class _ParticipantImport:
 
     def _set_parents(self, parents):
         slugs = {slug for _, slug in parents if slug}
-        ids = {}
-        for batch in _batches(slugs):
-            ids.update(Participant.objects.filter(slug__in=batch).values_list("slug", "pk"))
+        ids = _ids_by_slug(slugs)
         for participant, slug in parents:
             parent_id = ids.get(slug) if slug else None
             if participant.parent_id != parent_id:
@@ -610,9 +613,7 @@ def import_relationships(data, dry_run=False):
     links are bulk inserts with their history rows, changed ones one UPDATE each."""
     rows = list(read_csv(data, RELATIONSHIP_COLUMNS[:3]))
     slugs = {r.get("supplier", "") for _, r in rows if r} | {r.get("customer", "") for _, r in rows if r}
-    ids = {}
-    for batch in _batches(slugs):
-        ids.update(Participant.objects.filter(slug__in=batch).values_list("slug", "pk"))
+    ids = _ids_by_slug(slugs)
     report, plan, seen = ImportReport(), [], {}
     for line, row in rows:
         result = RowResult(line=line)
