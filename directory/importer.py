@@ -476,14 +476,9 @@ class _ParticipantImport:
         offerings, taggings = [], []
         for participant, (result, values) in zip(participants, rows, strict=True):
             result.key = participant.slug
-            wanted, _ = self._wanted_offerings(values, None)
-            offerings += [
-                Offering(participant=participant, segment=self.segments[segment], name=name)
-                for segment, name in sorted(wanted)
-            ]
+            offerings += self._offerings(participant, self._wanted_offerings(values, None)[0])
             if "tags" in self.columns:
-                tags = {self.tags[_tag_slug(name)].pk for name in values["tags"]}
-                taggings += [Participant.tags.through(participant=participant, tag_id=pk) for pk in tags]
+                taggings += self._taggings(participant, values)
         bulk_create_with_history(offerings, Offering, default_change_reason=CHANGE_REASON)
         Participant.tags.through.objects.bulk_create(taggings)
         return [(participant, values) for participant, (_, values) in zip(participants, rows, strict=True)]
@@ -506,15 +501,12 @@ class _ParticipantImport:
             participant.updated_at = now
             result.key = participant.slug
             removed += [o.pk for o in participant.offerings.all() if (o.segment.slug, o.name) not in wanted]
-            added += [
-                Offering(participant=participant, segment=self.segments[segment], name=name)
-                for segment, name in sorted(wanted - have)
-            ]
+            added += self._offerings(participant, wanted - have)
             if "tags" in self.columns:
-                tags = {self.tags[_tag_slug(name)].pk for name in values["tags"]}
-                if tags != {t.pk for t in participant.tags.all()}:
+                tagging = self._taggings(participant, values)
+                if {t.tag_id for t in tagging} != {t.pk for t in participant.tags.all()}:
                     retagged.append(participant.pk)
-                    taggings += [Participant.tags.through(participant=participant, tag_id=pk) for pk in tags]
+                    taggings += tagging
         participants = [participant for _, _, participant in rows]
         # One UPDATE a row: Django's bulk_update builds a CASE per field and row, which
         # compiles slower than the statements it saves (an import updating 4,000 rows:
@@ -531,6 +523,18 @@ class _ParticipantImport:
             Participant.tags.through.objects.filter(participant_id__in=retagged).delete()
             Participant.tags.through.objects.bulk_create(taggings)
         return [(participant, values) for _, values, participant in rows]
+
+    def _offerings(self, participant, pairs):
+        """New ``Offering`` s of ``participant`` for the ``(segment slug, name)`` ``pairs``."""
+        return [
+            Offering(participant=participant, segment=self.segments[segment], name=name)
+            for segment, name in sorted(pairs)
+        ]
+
+    def _taggings(self, participant, values):
+        """New rows tying ``participant`` to the tags of its row's ``values`` (one a tag)."""
+        tag_ids = {self.tags[_tag_slug(name)].pk for name in values["tags"]}
+        return [Participant.tags.through(participant=participant, tag_id=pk) for pk in sorted(tag_ids)]
 
     def _load_tags(self, names):
         """Fill ``self.tags`` for ``names`` (in file order): existing tags by slug, or else
