@@ -189,6 +189,19 @@ def _batches(items, size=BATCH):
         yield items[start : start + size]
 
 
+def _update_each(objects, fields):
+    """Write ``fields`` of the changed ``objects`` (all of one model) and insert their
+    history rows in one go. One UPDATE an object: Django's bulk_update builds a CASE per
+    field and object, which compiles slower than the statements it saves (an import
+    changing 4,000 participants: 17-21 s with it, 13-14 s without)."""
+    if not objects:
+        return
+    model = type(objects[0])
+    for obj in objects:
+        model.objects.filter(pk=obj.pk).update(**{name: getattr(obj, name) for name in fields})
+    model.history.bulk_history_create(objects, update=True, default_change_reason=CHANGE_REASON)
+
+
 def _ids_by_slug(slugs):
     """``{slug: id}`` of the participants among ``slugs`` (any status), a query per batch."""
     ids = {}
@@ -508,14 +521,7 @@ class _ParticipantImport:
                     retagged.append(participant.pk)
                     taggings += tagging
         participants = [participant for _, _, participant in rows]
-        # One UPDATE a row: Django's bulk_update builds a CASE per field and row, which
-        # compiles slower than the statements it saves (an import updating 4,000 rows:
-        # 17-21 s with it, 13-14 s without).
-        for p in participants:
-            Participant.objects.filter(pk=p.pk).update(**{name: getattr(p, name) for name in fields})
-        Participant.history.bulk_history_create(
-            participants, update=True, default_change_reason=CHANGE_REASON
-        )
+        _update_each(participants, fields)
         if removed:
             Offering.objects.filter(pk__in=removed).delete()  # one history row each
         bulk_create_with_history(added, Offering, default_change_reason=CHANGE_REASON)
@@ -671,11 +677,7 @@ def import_relationships(data, dry_run=False):
         for batch in _batches(new):
             bulk_create_with_history(batch, Relationship, default_change_reason=CHANGE_REASON)
         for batch in _batches(changed):
-            for link in batch:
-                Relationship.objects.filter(pk=link.pk).update(
-                    evidence=link.evidence, evidence_url=link.evidence_url
-                )
-            Relationship.history.bulk_history_create(batch, update=True, default_change_reason=CHANGE_REASON)
+            _update_each(batch, ["evidence", "evidence_url"])
         if new or changed:
             transaction.on_commit(bump_generation, robust=True)  # bulk writes send no signals
     report.written = True
