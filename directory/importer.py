@@ -28,6 +28,7 @@ from .caching import bump_generation
 from .countries import COUNTRIES
 from .models import (
     FOUNDED_MIN,
+    LIST_SEPARATOR,
     Kind,
     Offering,
     OpenSource,
@@ -53,7 +54,6 @@ REQUIRED_COLUMNS = [
 OPTIONAL_COLUMNS = ["slug", "description_zh", "kind", "tags", "parent", "offerings"]
 EXPORT_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 RELATIONSHIP_COLUMNS = ["supplier", "customer", "kind", "evidence", "evidence_url"]
-LIST_SEPARATOR = "|"
 MAX_FILE_BYTES = 20 * 1024 * 1024
 LIMITS = {
     "name_en": 200,

@@ -187,12 +187,15 @@ class Segment(BilingualMixin, models.Model):
         return reverse("directory:segment", args=[self.slug])
 
 
+# Separates the items of a list (segments, tags, offerings) in a cell of the CSV format.
+LIST_SEPARATOR = "|"
+
+
 def no_list_separator(value):
-    """CSV files separate the items of a list with "|" (importer.LIST_SEPARATOR): an
-    offering or tag name holding one would come back from an export as two broken items.
-    (A function rather than a ``RegexValidator``, which the API schema would publish as a
-    pattern the names must match.)"""
-    if "|" in value:
+    """An offering or tag name holding ``LIST_SEPARATOR`` would come back from a CSV
+    export as two broken items. (A function rather than a ``RegexValidator``, which the
+    API schema would publish as a pattern the names must match.)"""
+    if LIST_SEPARATOR in value:
         raise ValidationError(_("Use no “|” here: CSV files use it to separate the items of a list."))
 
 
