@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from .. import chain
 from ..caching import cache_public_page, cached_value, generation
 from ..countries import country_name
+from ..facet_index import facet_index
 from ..filters import all_segments, in_segments, lenient_filterset, segment_ids_with_children
 from ..importer import iter_csv
 from ..listing import build_listing
@@ -24,15 +25,18 @@ from ..seo import organization_jsonld
 def home(request):
     """The chain map: three tiers of segment panels, and the stats strip."""
 
+    index = facet_index()
+
     def build():
-        tiers = chain.chain_map(all_segments())
-        return {"tiers": tiers, "stats": chain.stats(tiers)}
+        segments = all_segments()
+        tiers = chain.chain_map(segments, index)
+        return {"tiers": tiers, "stats": chain.stats(tiers, segments, index)}
 
     # The map only changes when the directory does: its data and its rendered HTML (a
     # template fragment cached under the generation token) are kept per language until then.
     context = {
         "map": SimpleLazyObject(lambda: cached_value("chain-map", (get_language(),), build)),
-        "total": cached_value("published-count", (), Participant.objects.published().count),
+        "total": index.everyone.bit_count(),
         "generation": generation(),
         "cache_seconds": settings.COUNT_CACHE_SECONDS,
     }
