@@ -173,6 +173,10 @@ else:
         }
     }
 
+# The in-memory indexes (directory/facet_index.py) are also put in the cache for the other
+# processes when it is shared by them, as Redis is (docs/performance.md).
+SHARE_INDEXES = bool(REDIS_URL)
+
 # Seconds an anonymous visitor's page stays cached (0 turns the page cache off); any
 # change to the directory invalidates every cached page at once (directory/caching.py).
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 300)

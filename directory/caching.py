@@ -92,20 +92,39 @@ def bump_generation():
 
 
 _process_copy = {}
+SHARED_KEY = "directory:shared:{}"
 
 
-def kept_in_process(name, build):
+def kept_in_process(name, build, share=False, version=""):
     """``build()``'s value, kept in this process for the directory's current generation
     (built for every call when the counts cache is off): for what is cheaper to keep in
-    memory than to fetch from a shared cache, such as the in-memory indexes."""
+    memory than to fetch from a shared cache, such as the in-memory indexes.
+
+    ``share``: where the cache is shared by the processes (``SHARE_INDEXES``, on with
+    Redis), the first process to build the value for a generation also puts it there, one
+    copy per ``name`` that the next generation's replaces, and the others take it from
+    there instead of building it: a few megabytes unpickled in 10–20 ms where building
+    takes 0.2–0.4 s. ``version``: what else the value was built from, which the copy
+    taken must match too (the link arrays: the bitmap index they are numbered by).
+    """
     if settings.COUNT_CACHE_SECONDS <= 0:
         return build()
-    token = generation()
+    stamp = (generation(), version)
     held = _process_copy.get(name)
-    if held is not None and held[0] == token:
+    if held is not None and held[0] == stamp:
         return held[1]
+    value = _shared(name, stamp, build) if share and settings.SHARE_INDEXES else build()
+    _process_copy[name] = (stamp, value)
+    return value
+
+
+def _shared(name, stamp, build):
+    key = SHARED_KEY.format(name)
+    stored = cache.get(key)
+    if stored is not None and stored[0] == stamp:
+        return stored[1]
     value = build()
-    _process_copy[name] = (token, value)
+    cache.set(key, (stamp, value), settings.COUNT_CACHE_SECONDS)
     return value
 
 

@@ -7,22 +7,26 @@ import random
 from array import array
 
 import pytest
+from django.core.cache import cache
 from django.db.models import F
 from django.http import QueryDict
 from django.test import override_settings
 
+from directory import caching
 from directory.facet_index import (
     FacetIndex,
     _adjacency,
     bits_of,
     build_index,
     exactly,
+    facet_index,
+    link_index,
     most_linked,
     plane_counts,
     set_bits,
 )
 from directory.filters import ParticipantFilter
-from directory.models import Participant, Segment, Status
+from directory.models import Participant, Relationship, Segment, Status
 
 from .conftest import make_participant, page_slugs
 
@@ -301,3 +305,60 @@ def test_the_window_is_taken_without_building_the_filtered_queryset(varied):
     names = list(ordered.qs.values_list("name_en", flat=True))
     assert sorted(ordered.qs.values_list("pk", flat=True)) == sorted(ordered.search_ids)
     assert names == sorted(names, reverse=True)
+
+
+def _another_process():
+    """What a second server process holds: nothing of its own yet."""
+    caching._process_copy.clear()
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
+def test_a_process_takes_the_indexes_another_built_for_this_generation(
+    varied, django_assert_num_queries, monkeypatch
+):
+    make_participant("supplier-x", ("cloud-compute",))  # a supplier of beta, linked below
+    Relationship.objects.create(
+        supplier=Participant.objects.get(slug="supplier-x"),
+        customer=Participant.objects.get(slug="beta"),
+        kind="compute",
+    )
+    caching.bump_generation()
+    _another_process()
+    with django_assert_num_queries(3):  # the first process builds both: 2 + 1 queries
+        index = facet_index()
+        links = link_index(index)
+    _another_process()
+    with django_assert_num_queries(0):  # the next one takes both from the cache
+        shared = facet_index()
+        assert link_index(shared) == links
+    assert shared.pks == index.pks and shared.segment == index.segment and shared.build_id == index.build_id
+    # After a change, a copy of the generation before is never taken.
+    caching.bump_generation()
+    _another_process()
+    with django_assert_num_queries(3):
+        facet_index()
+        link_index(facet_index())
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
+def test_link_arrays_are_taken_only_with_the_index_they_are_numbered_by(varied, django_assert_num_queries):
+    caching.bump_generation()
+    _another_process()
+    link_index(facet_index())
+    # A process that built its own index in the same generation (a change committed while
+    # the two built theirs) must not use arrays numbered by the other's.
+    _another_process()
+    own = build_index()
+    with django_assert_num_queries(1):
+        link_index(own)
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=False)
+def test_without_a_shared_cache_each_process_builds_its_own(varied, django_assert_num_queries):
+    caching.bump_generation()
+    _another_process()
+    facet_index()
+    _another_process()
+    with django_assert_num_queries(2):
+        facet_index()
+    assert cache.get(caching.SHARED_KEY.format("facets")) is None
