@@ -329,7 +329,13 @@ def clear_synthetic():
     """Delete every synthetic participant with its offerings, tags and relationships.
 
     Plain SQL deletes: the ORM's cascade would load hundreds of thousands of rows (the
-    history signals prevent its fast path), and synthetic rows have no history."""
+    history signals prevent its fast path), and synthetic rows have no history.
+
+    On PostgreSQL, outside a transaction, the tables are then rewritten compact (``VACUUM
+    FULL``, which locks each for a few seconds): the deleted rows' pages would otherwise
+    stay in the table, and the search window of a common word, which reads the table in
+    order until it has its matches (directory/search.py), read 33,000 pages instead of 850
+    after the 100,000 rows of an earlier benchmark were replaced (46 ms instead of 1.6)."""
     tables = {
         "participant": Participant._meta.db_table,
         "offering": Offering._meta.db_table,
@@ -350,4 +356,7 @@ def clear_synthetic():
             cursor.execute(sql)
         deleted = cursor.rowcount
         transaction.on_commit(bump_generation, robust=True)
+    if deleted and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM FULL ANALYZE {', '.join(tables.values())}")
     return deleted

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
 
 from directory.models import Offering, Participant, Relationship
@@ -56,3 +57,25 @@ def test_bad_arguments_are_refused():
         call_command("generate_synthetic")
     with pytest.raises(CommandError, match="must be >= 0"):
         call_command("generate_synthetic", "--participants", "-3")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="VACUUM FULL is PostgreSQL's")
+def test_clear_leaves_the_tables_compact_on_postgresql(small_chain):
+    """The deleted rows' pages leave the tables (a search window reads a table in order)."""
+
+    def pages():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_relation_size('directory_participant'), pg_relation_size('directory_offering')"
+            )
+            return cursor.fetchone()
+
+    call_command("generate_synthetic", "--participants", "300")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM directory_participant, directory_offering")  # pages as they are
+    grown = pages()
+    call_command("generate_synthetic", "--clear")
+    compact = pages()
+    assert compact[0] < grown[0] / 4 and compact[1] < grown[1] / 4, (grown, compact)
+    assert Participant.objects.count() == 5  # the real data is still there

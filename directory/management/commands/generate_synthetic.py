@@ -13,7 +13,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--participants", type=int, default=0, help="how many to add")
-        parser.add_argument("--clear", action="store_true", help="delete all synthetic data first")
+        parser.add_argument(
+            "--clear",
+            action="store_true",
+            help="delete all synthetic data first (on PostgreSQL the tables are then compacted, "
+            "which locks them for a few seconds)",
+        )
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
 
