@@ -4,6 +4,7 @@ when that option is chosen, and a search wider than the window says so."""
 
 import itertools
 import random
+import threading
 from array import array
 
 import pytest
@@ -313,9 +314,7 @@ def _another_process():
 
 
 @override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
-def test_a_process_takes_the_indexes_another_built_for_this_generation(
-    varied, django_assert_num_queries, monkeypatch
-):
+def test_a_process_takes_the_indexes_another_built_for_this_generation(varied, django_assert_num_queries):
     make_participant("supplier-x", ("cloud-compute",))  # a supplier of beta, linked below
     Relationship.objects.create(
         supplier=Participant.objects.get(slug="supplier-x"),
@@ -362,3 +361,51 @@ def test_without_a_shared_cache_each_process_builds_its_own(varied, django_asser
     with django_assert_num_queries(2):
         facet_index()
     assert cache.get(caching.SHARED_KEY.format("facets")) is None
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
+def test_a_process_waits_for_the_index_another_is_building(varied, django_assert_num_queries):
+    caching.bump_generation()
+    _another_process()
+    built = build_index()
+    stamp = (caching.generation(), "")
+    key = caching.SHARED_KEY.format("facets")
+    building = f"{key}:building:{stamp[0]}:"
+    cache.add(building, 1)  # another process is building it
+
+    def other_process_finishes():
+        cache.set(key, (stamp, built))
+        cache.delete(building)
+
+    timer = threading.Timer(0.1, other_process_finishes)
+    timer.start()
+    try:
+        with django_assert_num_queries(0):  # it waited and took the other's copy
+            assert facet_index().build_id == built.build_id
+    finally:
+        timer.cancel()
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
+def test_a_builder_that_never_finishes_is_waited_for_a_bounded_time(
+    varied, django_assert_num_queries, monkeypatch
+):
+    monkeypatch.setattr(caching, "SHARED_BUILD_WAIT", 0.05)
+    caching.bump_generation()
+    _another_process()
+    cache.add(f"{caching.SHARED_KEY.format('facets')}:building:{caching.generation()}:", 1)
+    with django_assert_num_queries(2):  # waited, then built its own
+        facet_index()
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
+def test_a_failed_build_lets_the_next_process_build_at_once(varied):
+    caching.bump_generation()
+    _another_process()
+
+    def broken():
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        caching.kept_in_process("facets", broken, share=True)
+    assert cache.get(f"{caching.SHARED_KEY.format('facets')}:building:{caching.generation()}:") is None
