@@ -55,6 +55,9 @@ def test_bench_measures_every_page_and_cleans_up(tmp_path, capsys):
     assert by_page[(40, "participant page")]["again_page_cache_hits"] == 2
     assert by_page[(40, "API participants by segment")]["again_page_cache_hits"] == 0
     assert all(r["again_p50_ms"] > 0 for r in rows if not r["page"].startswith("export"))
+    # After a change a page's first request rebuilds what the process keeps (the index: +2).
+    listing = by_page[(40, "listing, unfiltered")]
+    assert listing["after_change_ms"] > 0 and listing["after_change_queries"] >= max(listing["queries"]) + 2
     assert report["targets"][0] == "targets at N=40:" and len(report["targets"]) == 7
     exports = [r for r in rows if r["page"].startswith("export.csv")]
     assert all(r["peak_memory_kb"] and r["first_rows_p50_ms"] and r["bytes"] for r in exports)
