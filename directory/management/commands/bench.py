@@ -84,7 +84,7 @@ def _targets(results):
         smallest = {r["page"]: r for r in checked if r["size"] == sizes[0]}
         growth = max(
             (
-                (r["p50_ms"] / smallest[r["page"]]["p50_ms"], r["page"])
+                (r["p50_ms"] / max(smallest[r["page"]]["p50_ms"], 1e-6), r["page"])
                 for r in largest
                 if r["page"] in smallest
             ),
