@@ -59,7 +59,8 @@ bench: $(VENV)/.runtime
 # A bounded load run (bench/load.py) against a server already running on loopback, started
 # so that one address may submit often and use the API freely:
 #   SUBMISSION_RATE_LIMIT=100000 API_THROTTLE_RATE=off make serve   (then, in another shell)
-#   make load                      (LOAD_CLIENTS=16 LOAD_SECONDS=60; same DATABASE_URL as the server)
+#   make load                      (LOAD_CLIENTS=16 LOAD_SECONDS=60; same DATABASE_URL as the server;
+#                                   LOAD_PUBLISH_EVERY=S: a curator saves every S s, same REDIS_URL too)
 # It reports requests/s, latency percentiles and errors, and checks every accepted submission
 # exists exactly once (status pages and database); exit status 1 on any error.
 LOAD_URL ?= http://$(HOST):$(PORT)
@@ -67,7 +68,7 @@ LOAD_CLIENTS ?= 16
 LOAD_SECONDS ?= 60
 load: $(VENV)/.runtime
 	$(BIN)/python bench/load.py --base-url $(LOAD_URL) --clients $(LOAD_CLIENTS) --duration $(LOAD_SECONDS) \
-	    --verify-db $(if $(LOAD_JSON),--json $(LOAD_JSON))
+	    --verify-db $(if $(LOAD_JSON),--json $(LOAD_JSON)) $(if $(LOAD_PUBLISH_EVERY),--publish-every $(LOAD_PUBLISH_EVERY))
 
 # Backups of the database in DATABASE_URL: `make backup`, then `make restore FILE=backups/…`.
 backup: $(VENV)/.runtime

@@ -11,6 +11,12 @@ accepted submission (a 302 to /submissions/<token>/) exists exactly once: throug
 status page, and in the database when --verify-db is given (it reads DATABASE_URL, so
 point it at the server's database).
 
+With --publish-every S a curator also saves a participant every S seconds, as the admin
+does (a history row, and on commit a new cache generation that invalidates every cached
+page, count and index on the server), so the run shows what visitors wait while curators
+publish. It writes to DATABASE_URL and must share the server's cache (REDIS_URL) for the
+server to see the changes.
+
 The server must let one address submit many times: start it with
 SUBMISSION_RATE_LIMIT=100000 API_THROTTLE_RATE=off (see `make load` and docs/security.md).
 Only loopback addresses are accepted as targets: this is a test tool, not a weapon.
@@ -254,14 +260,47 @@ def verify_pages(base, submissions):
     return missing
 
 
-def verify_database(submissions):
-    """Through the ORM, against DATABASE_URL: each accepted submission is stored exactly
-    once (counted by its unique name, so a double insert would show)."""
+def _django():
+    """Django, set up against DATABASE_URL (and REDIS_URL) like the server."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chainsite.settings")
     import django
 
     django.setup()
+
+
+class Curator:
+    """Saves a published participant every ``every`` seconds until ``stop_at``, through
+    the ORM as the admin does: synthetic ones when there are (the real data keeps its
+    dates), unchanged but for ``updated_at``."""
+
+    def __init__(self, every, stop_at, rng):
+        self.every, self.stop_at, self.rng = every, stop_at, rng
+        self.saves = 0
+
+    def run(self):
+        from django.db import connection
+
+        from directory.models import Participant
+
+        try:
+            published = Participant.objects.published()
+            ids = list(published.filter(is_synthetic=True).values_list("pk", flat=True)[:10_000])
+            ids = ids or list(published.values_list("pk", flat=True)[:10_000])
+            while ids and time.monotonic() + self.every < self.stop_at:
+                time.sleep(self.every)
+                participant = Participant.objects.get(pk=self.rng.choice(ids))
+                participant._change_reason = "load run (bench/load.py): saved unchanged"
+                participant.save()
+                self.saves += 1
+        finally:
+            connection.close()
+
+
+def verify_database(submissions):
+    """Through the ORM, against DATABASE_URL: each accepted submission is stored exactly
+    once (counted by its unique name, so a double insert would show)."""
+    _django()
     from directory.models import Submission
 
     names = [name for _, name in submissions]
@@ -288,9 +327,18 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable mix")
     parser.add_argument("--verify-db", action="store_true", help="also count submissions in DATABASE_URL")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--publish-every",
+        type=float,
+        default=0,
+        metavar="S",
+        help="a curator saves a participant every S seconds (DATABASE_URL; share the server's REDIS_URL)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.clients <= 256 or not 0 < args.duration <= 3600:
         parser.error("--clients must be 1..256 and --duration 0..3600 seconds")
+    if args.publish_every < 0:
+        parser.error("--publish-every must be a positive number of seconds")
     base = loopback_only(args.base_url)
     slugs, segments = discover(base)
 
@@ -305,6 +353,11 @@ def main(argv=None):
         )
         for i in range(args.clients)
     ]
+    curator = None
+    if args.publish_every:
+        _django()
+        curator = Curator(args.publish_every, stop_at, random.Random(seed - 1))  # noqa: S311
+        threads.append(threading.Thread(target=curator.run))
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -334,6 +387,8 @@ def main(argv=None):
         "error_samples": stats.errors[:10],
         "notes": dict(stats.notes),
         "submissions_accepted": len(submissions),
+        "publish_every_s": args.publish_every or None,
+        "publishes": curator.saves if curator else 0,
     }
     missing = verify_pages(base, submissions)
     report["submissions_missing_status_page"] = len(missing)
@@ -364,6 +419,10 @@ def print_report(report):
     print(f"errors (5xx or connection): {report['errors']} {report['error_samples'] or ''}")
     for text, count in report["notes"].items():
         print(f"  {count} x {text}")
+    if report["publish_every_s"]:
+        print(
+            f"a curator saved a participant {report['publishes']} times, every {report['publish_every_s']} s"
+        )
     checked = "status pages" + (" and database" if "submissions_not_stored_exactly_once" in report else "")
     bad = report["submissions_missing_status_page"] + report.get("submissions_not_stored_exactly_once", 0)
     print(

@@ -7,7 +7,8 @@ import json
 import pytest
 from django.conf import settings as django_settings
 
-from directory.models import Submission
+from directory import caching
+from directory.models import Participant, Submission
 
 from .conftest import make_chain
 
@@ -50,3 +51,27 @@ def test_short_run_reports_and_verifies_submissions(live_server, settings, tmp_p
     assert report["submissions_accepted"] > 0
     assert report["submissions_missing_status_page"] == report["submissions_not_stored_exactly_once"] == 0
     assert Submission.objects.count() == report["submissions_accepted"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_curator_publishes_during_the_run_and_visitors_see_no_error(live_server, settings, tmp_path):
+    settings.API_THROTTLE_RATE = None
+    make_chain(12)
+    before = caching.generation()
+    out = tmp_path / "load.json"
+    status = load.main(
+        ["--base-url", live_server.url, "--clients", "2", "--duration", "2.5", "--seed", "3"]
+        + ["--publish-every", "0.5", "--json", str(out)]
+    )
+    report = json.loads(out.read_text())
+    assert status == 0 and report["errors"] == 0, report
+    assert report["publish_every_s"] == 0.5 and report["publishes"] >= 3
+    # Each save is a real change: a history row with its reason, and a new generation.
+    saved = Participant.history.filter(history_change_reason__startswith="load run")
+    assert saved.count() == report["publishes"]
+    assert caching.generation() != before
+
+
+def test_refuses_a_negative_publishing_interval():
+    with pytest.raises(SystemExit):
+        load.main(["--base-url", "http://127.0.0.1:9", "--publish-every", "-1"])
