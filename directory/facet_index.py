@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from .caching import kept_in_process
 from .filters import OPEN_SOURCE_VALUES, ORDERING_FIELDS, segment_ids_with_children
-from .models import Offering, Participant, Relationship, Status
+from .models import Offering, Participant, Relationship
 
 
 @dataclass(frozen=True)
@@ -206,16 +206,13 @@ def build_index():
     positions = array("q", [-1]) * (max(pks, default=0) + 1)
     for i, pk in enumerate(pks):
         positions[pk] = i
-    offerings = (
-        Offering.objects.filter(participant__status=Status.PUBLISHED)
-        .order_by()
-        .values_list("segment_id", "participant_id")
-    )
+    # Every offering, no join: the positions say whose participant is published.
+    offerings = Offering.objects.order_by().values_list("segment_id", "participant_id")
     # (segment id, position) pairs as two arrays: a list of 275,000 tuples at 100,000
     # participants would take ten times the memory while the index is built.
     member_segments, member_positions = array("q"), array("q")
     for segment_id, pk in offerings.iterator(chunk_size=10_000):
-        if pk < len(positions) and positions[pk] >= 0:  # not published since the first query
+        if pk < len(positions) and positions[pk] >= 0:  # published (as of the first query)
             member_segments.append(segment_id)
             member_positions.append(positions[pk])
     children = defaultdict(list)
