@@ -338,7 +338,7 @@ def main(argv=None):
     if not 1 <= args.clients <= 256 or not 0 < args.duration <= 3600:
         parser.error("--clients must be 1..256 and --duration 0..3600 seconds")
     if args.publish_every < 0:
-        parser.error("--publish-every must be a positive number of seconds")
+        parser.error("--publish-every takes a number of seconds (0: no curator)")
     base = loopback_only(args.base_url)
     slugs, segments = discover(base)
 
