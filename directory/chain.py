@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from .countries import country_name
 from .facet_index import facet_index, link_index, most_linked
-from .filters import segment_ids_with_children
 from .models import TIER_ORDER, Participant, Tier
 
 PANEL_CAP = 12
@@ -39,8 +38,8 @@ def chain_map(segments, index, cap=PANEL_CAP):
     index is built once per process per change anyway, and the map then costs
     microseconds on top of it."""
     top = [s for s in segments if s.parent_id is None]
-    members = {s.pk: index.union("segment", segment_ids_with_children(segments, [s.slug])) for s in top}
-    firsts = {pk: _first(index, bits, cap) for pk, bits in members.items()}
+    members = {s.pk: index.members_of(segments, [s.slug]) for s in top}
+    firsts = {pk: index.featured_first(bits, cap) for pk, bits in members.items()}
     chips = {
         p.pk: p
         for p in Participant.objects.published()
@@ -58,13 +57,6 @@ def chain_map(segments, index, cap=PANEL_CAP):
         }
         for tier in TIER_ORDER
     ]
-
-
-def _first(index, bits, count):
-    """The ids of the first ``count`` participants of ``bits``: the featured ones first,
-    each group in name order."""
-    featured = index.pks_at(bits & index.featured, 0, count)
-    return featured + index.pks_at(bits & ~index.featured, 0, count - len(featured))
 
 
 def _bars(rows):
@@ -131,7 +123,7 @@ def trading_partners(segment, segments, cap=NEIGHBOUR_CAP):
     index = facet_index()
     links = link_index(index)
     # Both number participants by position, so the segment's bitset is the members'.
-    members = index.union("segment", segment_ids_with_children(segments, [segment.slug]))
+    members = index.members_of(segments, [segment.slug])
     leaders = [
         {index.pks[i]: n for i, n in side.items()}
         for side in (

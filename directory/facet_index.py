@@ -63,6 +63,17 @@ class FacetIndex:
             bits |= table.get(value, 0)
         return bits
 
+    def members_of(self, segments, slugs):
+        """Participants with an offering in any of the segments ``slugs`` or in one of
+        their sub-segments (``segments``: every segment, as ``all_segments`` gives them)."""
+        return self.union("segment", segment_ids_with_children(segments, slugs))
+
+    def featured_first(self, bits, count):
+        """The ids of the first ``count`` participants of ``bits``: the featured ones
+        first, each group in name order."""
+        featured = self.pks_at(bits & self.featured, 0, count)
+        return featured + self.pks_at(bits & ~self.featured, 0, count - len(featured))
+
     def bits_of(self, pks):
         """The bitset of the participants ``pks`` (those the index does not hold are left out)."""
         positions, size = self.positions, len(self.positions)
@@ -91,11 +102,9 @@ class FacetIndex:
         for shared in range(len(own), -1, -1):
             sharing = others & exactly(own_counts, shared)
             for nearby in range(len(parents), -1 if shared else 0, -1):
-                level = sharing & exactly(parent_counts, nearby)
-                for bits in (level & self.featured, level & ~self.featured):
-                    found += self.pks_at(bits, 0, limit - len(found))
-                    if len(found) == limit:
-                        return found
+                found += self.featured_first(sharing & exactly(parent_counts, nearby), limit - len(found))
+                if len(found) == limit:
+                    return found
         return found
 
     def pks_in(self, bits):
@@ -349,7 +358,7 @@ def filter_bits(index, data, segments):
     if data.get("tier"):
         conditions["tier"] = index.union("segment", [s.pk for s in segments if s.tier == data["tier"]])
     if data.get("segment"):
-        conditions["segment"] = index.union("segment", segment_ids_with_children(segments, data["segment"]))
+        conditions["segment"] = index.members_of(segments, data["segment"])
     if data.get("kind"):
         conditions["kind"] = index.kind.get(data["kind"], 0)
     if data.get("country"):

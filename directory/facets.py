@@ -10,7 +10,7 @@ come from the bitmap index (``facet_index.py``), so they cost no query.
 from dataclasses import dataclass
 
 from .countries import country_name
-from .filters import OPEN_SOURCE_CHOICES, segment_ids_with_children
+from .filters import OPEN_SOURCE_CHOICES
 from .models import TIER_ORDER, Kind, OpenSource, in_chain_order
 
 OPEN_SOURCE_LABELS = dict(OPEN_SOURCE_CHOICES)
@@ -56,10 +56,7 @@ def segment_options(index, selection, segments, selected):
     """Segments in chain order with sub-segments after their parent (``depth`` 1); a
     segment's count includes its sub-segments' participants, as the filter does."""
     rest = selection.matching(leave_out="segment")
-    counts = {
-        f"s{s.pk}": (rest & index.union("segment", segment_ids_with_children(segments, [s.slug]))).bit_count()
-        for s in segments
-    }
+    counts = {f"s{s.pk}": (rest & index.members_of(segments, [s.slug])).bit_count() for s in segments}
     options = []
     for parent in in_chain_order(s for s in segments if s.parent_id is None):
         for segment, depth in [(parent, 0)] + [(c, 1) for c in segments if c.parent_id == parent.pk]:

@@ -32,7 +32,6 @@ from .filters import (
     ParticipantFilter,
     all_segments,
     lenient_filterset,
-    segment_ids_with_children,
 )
 from .models import Kind, OpenSource, Participant, in_chain_order, prefers_chinese
 from .search import search_window
@@ -307,7 +306,7 @@ def selection_of(filterset, index, scope=None):
     data = filterset.form.cleaned_data if filterset.is_valid() else {}
     base = index.everyone
     if scope:
-        base &= index.union("segment", segment_ids_with_children(filterset.segments, [scope]))
+        base &= index.members_of(filterset.segments, [scope])
     conditions = filter_bits(index, data, filterset.segments)
     if filterset.search_ids is not None:
         if conditions:
