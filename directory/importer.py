@@ -202,12 +202,19 @@ def _update_each(objects, fields):
     model.history.bulk_history_create(objects, update=True, default_change_reason=CHANGE_REASON)
 
 
+def _lowest_ids(queryset, field, values):
+    """``{value: id}``: for each of ``values``, the lowest id among the participants of
+    ``queryset`` whose ``field`` has that value; a query per batch of values."""
+    ids = {}
+    for batch in _batches(values):
+        rows = queryset.filter(**{f"{field}__in": batch}).order_by("-pk").values_list(field, "pk")
+        ids.update(rows)  # the lowest id last
+    return ids
+
+
 def _ids_by_slug(slugs):
     """``{slug: id}`` of the participants among ``slugs`` (any status), a query per batch."""
-    ids = {}
-    for batch in _batches(slugs):
-        ids.update(Participant.objects.filter(slug__in=batch).values_list("slug", "pk"))
-    return ids
+    return _lowest_ids(Participant.objects.all(), "slug", slugs)
 
 
 class _ParticipantImport:
@@ -314,7 +321,6 @@ class _ParticipantImport:
         """For each row in ``rows``, the participant it describes or None: the one with
         its slug when it gives one; else the first (by id) with its website's domain,
         else the first with its English name in any case."""
-        by_domain, by_name = {}, {}
         slugs = {v["slug"] for v in rows if v["slug"]}
         domains = {domain_of(v["website"]) for v in rows if not v["slug"]} - {""}
         # By name in batches only where upper-casing is the same everywhere (ASCII): that
@@ -323,21 +329,8 @@ class _ParticipantImport:
             v["name_en"].upper() for v in rows if not v["slug"] and v["name_en"] and v["name_en"].isascii()
         }
         by_slug = _ids_by_slug(slugs)
-        for batch in _batches(domains):
-            for domain, pk in (
-                Participant.objects.filter(website_domain__in=batch)
-                .order_by("-pk")
-                .values_list("website_domain", "pk")
-            ):
-                by_domain[domain] = pk  # the lowest id last
-        for batch in _batches(names):
-            for name, pk in (
-                Participant.objects.annotate(upper_name=Upper("name_en"))
-                .filter(upper_name__in=batch)
-                .order_by("-pk")
-                .values_list("upper_name", "pk")
-            ):
-                by_name[name] = pk
+        by_domain = _lowest_ids(Participant.objects.all(), "website_domain", domains)
+        by_name = _lowest_ids(Participant.objects.annotate(upper_name=Upper("name_en")), "upper_name", names)
         found = []
         for values in rows:
             if values["slug"]:
