@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session: a client that just wrote reads its session from the primary.
-    "chainsite.db_router.PrimaryAfterWriteMiddleware",
+    "directory.ops.db_router.PrimaryAfterWriteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,7 +121,7 @@ def database(url):
         db.setdefault("OPTIONS", {})["timeout"] = 20
         db["CONN_MAX_AGE"] = 0
     elif db["ENGINE"] == "django.db.backends.postgresql":
-        # A search works on its first matches in table order (directory/search.py), which
+        # A search works on its first matches in table order (directory/catalog/search.py), which
         # must be the same order every time: no scan that starts where another one is
         # (synchronised sequential scans of large tables), no parallel workers returning
         # rows interleaved.
@@ -144,11 +144,11 @@ def replica_databases(urls):
 # SQLite file in the project folder unless DATABASE_URL says otherwise.
 DATABASES = {"default": database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # Read replicas (docs/deploy.md): reads go to them except where they may lag behind a
-# write (chainsite/db_router.py); REPLICA_LAG_SECONDS is how long that is taken to be.
+# write (directory/ops/db_router.py); REPLICA_LAG_SECONDS is how long that is taken to be.
 DATABASES.update(replica_databases(envlist("DATABASE_REPLICA_URLS")))
 REPLICA_DATABASES = [alias for alias in DATABASES if alias != "default"]
 REPLICA_LAG_SECONDS = envint("REPLICA_LAG_SECONDS", 5)
-DATABASE_ROUTERS = ["chainsite.db_router.PrimaryReplicaRouter"] if REPLICA_DATABASES else []
+DATABASE_ROUTERS = ["directory.ops.db_router.PrimaryReplicaRouter"] if REPLICA_DATABASES else []
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -173,19 +173,24 @@ else:
         }
     }
 
-# The in-memory indexes (directory/facet_index.py) are also put in the cache for the other
+# The in-memory indexes (directory/catalog/bitmap.py) are also put in the cache for the other
 # processes when it is shared by them, as Redis is (docs/performance.md).
 SHARE_INDEXES = bool(REDIS_URL)
 
 # Seconds an anonymous visitor's page stays cached (0 turns the page cache off); any
-# change to the directory invalidates every cached page at once (directory/caching.py).
+# change to the directory invalidates every cached page at once (directory/catalog/cache.py).
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 300)
 # Seconds the listing's totals, facet counts and the chain map's counts are kept (same
 # invalidation); these are what grows with the directory's size.
 COUNT_CACHE_SECONDS = envint("COUNT_CACHE_SECONDS", 3600)
-# A search ranks, counts and facets at most this many matches (directory/search.py):
+# A search ranks, counts and facets at most this many matches (directory/catalog/search.py):
 # a common word then costs what a rare one does.
 SEARCH_WINDOW = envint("SEARCH_WINDOW", 1000)
+# Which backend answers the catalog's reads (directory/catalog/): "bitmap", the in-memory
+# index (fast at any size), or "sql", the reference that reads everything from the database.
+CATALOG_BACKEND = os.environ.get("CATALOG_BACKEND", "bitmap")
+if CATALOG_BACKEND not in ("bitmap", "sql"):
+    raise ImproperlyConfigured("CATALOG_BACKEND must be bitmap or sql")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -227,7 +232,7 @@ EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "chainsite <noreply@chainsite.local>")
 CURATOR_EMAILS = envlist("CURATOR_EMAILS")
 
-# Public submissions accepted per IP address per window (seconds); see directory/throttle.py.
+# Public submissions accepted per IP address per window (seconds); see directory/web/submission_limit.py.
 SUBMISSION_RATE_LIMIT = envint("SUBMISSION_RATE_LIMIT", 5)
 SUBMISSION_RATE_WINDOW = envint("SUBMISSION_RATE_WINDOW", 3600)
 
@@ -276,7 +281,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
-AXES_CLIENT_IP_CALLABLE = "directory.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "directory.web.client_ip.client_ip"
 # The admin lives at /admin/ unless ADMIN_URL moves it (e.g. "curation-7f3a/").
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
 
@@ -288,7 +293,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# The read API (directory/api.py): anonymous clients are limited to API_THROTTLE_RATE
+# The read API (directory/api/): anonymous clients are limited to API_THROTTLE_RATE
 # requests per IP ("120/min"; "off" disables), counted in the cache above; successful
 # answers may be cached by clients and proxies for API_CACHE_MAX_AGE seconds.
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "").strip() or "120/min"
@@ -304,10 +309,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_CLASSES": ["directory.throttling.APIRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["directory.api.rate_limit.APIRateThrottle"],
     # The client's address is REMOTE_ADDR, or the one our own proxies put in X-Forwarded-For.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
-    "EXCEPTION_HANDLER": "directory.api.exception_handler",
+    "EXCEPTION_HANDLER": "directory.api.views.exception_handler",
     # ``format`` is not a parameter of ours; without this, ?format=xml would be a 404.
     "URL_FORMAT_OVERRIDE": None,
 }

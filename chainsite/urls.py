@@ -12,10 +12,10 @@ urlpatterns = [
     # Switching language changes nothing but a cookie, so the form needs no CSRF token;
     # that keeps public pages free of per-visitor tokens and therefore cacheable.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
-    path("api/", include("directory.api_urls")),
-    path("", include("directory.urls")),
+    path("api/", include("directory.api.urls")),
+    path("", include("directory.web.urls")),
 ]
-handler500 = "directory.views.errors.server_error"
+handler500 = "directory.web.views.errors.server_error"
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

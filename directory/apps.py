@@ -8,6 +8,20 @@ class DirectoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals
+        # The admin lives with the rest of curation (directory/curation/admin/), where
+        # Django's autodiscovery, which imports ``directory.admin``, does not look.
+        from django.db.models.signals import post_migrate
 
-        signals.connect()
+        from directory.catalog import cache
+        from directory.curation import admin  # noqa: F401  (registers the ModelAdmins)
+
+        cache.connect_invalidation()
+        post_migrate.connect(_search_table, sender=self, dispatch_uid="directory-fts")
+
+
+def _search_table(using, **kwargs):
+    from django.db import connections
+
+    from directory.catalog.search import ensure_fts
+
+    ensure_fts(connections[using])

@@ -7,16 +7,16 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, Func, OuterRef, Q, Subquery
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .countries import CODES
-from .logos import thumbnail_name
-from .urls_util import domain_of
+from directory.countries import CODES
+from directory.logos import thumbnail_name
+from directory.urls_util import site_of
 
 SEARCH_FIELDS = ("search_names", "search_terms", "search_body", "search_vector")
 CARD_FIELDS = (
@@ -92,8 +92,12 @@ class CardMixin(BilingualMixin):
 
     @property
     def monogram(self):
-        """Up to two letters standing in for a missing logo."""
-        name = self.name_en or self.name_zh
+        """Up to two letters standing in for a missing logo, from the name in the page's
+        language."""
+        return self.monogram_for(prefers_chinese())
+
+    def monogram_for(self, chinese):
+        name = (self.name_zh or self.name_en) if chinese else (self.name_en or self.name_zh)
         words = [w for w in name.replace("-", " ").split() if w[:1].isalnum()]
         if not words:
             return "?"
@@ -130,23 +134,6 @@ def in_chain_order(segments):
 class SegmentQuerySet(models.QuerySet):
     def top_level(self):
         return self.filter(parent__isnull=True)
-
-    def with_participant_count(self):
-        """Annotate ``participant_count``: the published participants with an offering in
-        the segment or one of its sub-segments, i.e. what the ``segment`` filter finds.
-
-        One correlated subquery per row, so listing segments stays one query.
-        """
-        in_segment = Offering.objects.filter(participant=OuterRef("pk")).filter(
-            Q(segment=OuterRef(OuterRef("pk"))) | Q(segment__parent=OuterRef(OuterRef("pk")))
-        )
-        count = (
-            Participant.objects.published()
-            .filter(Exists(in_segment))
-            .order_by()
-            .values(count=Func("pk", function="COUNT"))
-        )
-        return self.annotate(participant_count=Subquery(count, output_field=models.IntegerField()))
 
 
 class Segment(BilingualMixin, models.Model):
@@ -252,14 +239,6 @@ class ParticipantQuerySet(models.QuerySet):
         the others include timestamps, whose parsing costs more than the rest of the row."""
         return [CardRow(values) for values in self.values("id", *CARD_FIELDS)]
 
-    def for_page(self):
-        """With everything the participant page shows about the participant itself:
-        parent, tags, offerings with segments (two extra queries). Its subsidiaries come
-        from the bitmap index (``chain.relatives``)."""
-        return self.select_related("parent").prefetch_related(
-            "tags", models.Prefetch("offerings", queryset=Offering.objects.select_related("segment"))
-        )
-
 
 _KIND_LABELS = dict(Kind.choices)
 _OPEN_SOURCE_LABELS = dict(OpenSource.choices)
@@ -274,7 +253,7 @@ class Participant(CardMixin, models.Model):
     description_en = models.TextField(_("description (English)"), blank=True, max_length=4000)
     description_zh = models.TextField(_("description (Chinese)"), blank=True, max_length=4000)
     website = models.URLField(_("website"), max_length=300, blank=True)
-    website_domain = models.CharField(_("website domain"), max_length=253, blank=True, editable=False)
+    website_domain = models.CharField(_("website domain"), max_length=300, blank=True, editable=False)
     country = models.CharField(_("HQ country"), max_length=2, blank=True)
     founded = models.PositiveSmallIntegerField(_("founded"), null=True, blank=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.VENDOR)
@@ -347,18 +326,20 @@ class Participant(CardMixin, models.Model):
         return self.name_en or self.name_zh
 
     def save(self, *args, **kwargs):
-        self.website_domain = domain_of(self.website)
+        self.website_domain = site_of(self.website)
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # The search columns are written by ``refresh_search_index`` alone: an instance
+            # read before it ran would otherwise write them back empty.
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in SEARCH_FIELDS
+            ]
         super().save(*args, **kwargs)
 
     @property
     def is_published(self):
         return self.status == Status.PUBLISHED
-
-    @property
-    def offering_segments(self):
-        """The distinct segments of the participant's offerings in chain order (reads the
-        prefetched offerings, see ``ParticipantQuerySet.for_page``)."""
-        return in_chain_order({o.segment_id: o.segment for o in self.offerings.all()}.values())
 
 
 class Offering(models.Model):
@@ -400,42 +381,6 @@ class RelationshipKind(models.TextChoices):
     PARTNER = "partner", _("partner of")
 
 
-class RelationshipQuerySet(models.QuerySet):
-    def links_of(self, participant):
-        """``(suppliers, customers)``: the links into ``participant`` from published
-        suppliers and from it to published customers, each by kind and the other side's
-        name. One query for both."""
-        other_name = models.Case(
-            models.When(customer=participant, then=models.F("supplier__name_en")),
-            default=models.F("customer__name_en"),
-        )
-        links = list(
-            self.filter(
-                Q(customer=participant, supplier__status=Status.PUBLISHED)
-                | Q(supplier=participant, customer__status=Status.PUBLISHED)
-            )
-            .select_related("supplier", "customer")
-            # A hub has dozens of links: load only what a page shows of the other side,
-            # not its descriptions and search text.
-            .only(
-                "kind",
-                "evidence",
-                "evidence_url",
-                "supplier__slug",
-                "supplier__name_en",
-                "supplier__name_zh",
-                "customer__slug",
-                "customer__name_en",
-                "customer__name_zh",
-            )
-            .order_by("kind", other_name)
-        )
-        return (
-            [link for link in links if link.customer_id == participant.pk],
-            [link for link in links if link.supplier_id == participant.pk],
-        )
-
-
 _RELATIONSHIP_KIND_LABELS = dict(RelationshipKind.choices)
 
 
@@ -453,8 +398,6 @@ class Relationship(models.Model):
     evidence_url = models.URLField(_("evidence URL"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     history = HistoricalRecords()
-
-    objects = RelationshipQuerySet.as_manager()
 
     class Meta:
         ordering = ["kind", "supplier__name_en"]

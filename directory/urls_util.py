@@ -15,6 +15,35 @@ def domain_of(url):
     return host[4:] if host.startswith("www.") else host
 
 
+# Hosts where many organisations each have their own path: an organisation there is the
+# host plus its first path segments (``github.com/vllm-project/vllm``), not the host.
+SHARED_HOSTS = {
+    "github.com": 2,
+    "gitlab.com": 2,
+    "gitee.com": 2,
+    "huggingface.co": 1,
+    "modelscope.cn": 2,
+    "bitbucket.org": 2,
+}
+
+
+def site_of(url):
+    """What tells one organisation's website from another's: the domain
+    (``domain_of``), on a shared host followed by the path that names the organisation
+    or project, lowercased (``https://github.com/vLLM-project/vllm/tree/main`` ->
+    ``github.com/vllm-project/vllm``)."""
+    domain = domain_of(url)
+    depth = SHARED_HOSTS.get(domain)
+    if not depth:
+        return domain
+    try:
+        path = urlsplit(url if "//" in url else f"//{url}").path
+    except ValueError:
+        return domain
+    parts = [p for p in path.lower().split("/") if p][:depth]
+    return "/".join([domain, *parts])
+
+
 def web_url(value):
     """``value`` when it is an ``http``/``https`` address, else "".
 

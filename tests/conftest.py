@@ -6,8 +6,8 @@ import pytest
 from django.apps import apps as django_apps
 from django.test import override_settings
 
-from directory.models import Offering, Participant, Relationship, Segment
-from directory.search import refresh_search_index
+from directory.catalog.search import refresh_search_index
+from directory.models import Offering, Participant, Relationship, Segment, Status
 
 _segments_migration = importlib.import_module("directory.migrations.0002_canonical_segments")
 SEGMENTS, create_segments = _segments_migration.SEGMENTS, _segments_migration.create_segments
@@ -92,6 +92,29 @@ def small_chain(db):
     Relationship.objects.create(supplier=nvidia, customer=azure, kind="chips")
     Relationship.objects.create(supplier=azure, customer=openai, kind="compute")
     return {"nvidia": nvidia, "cambricon": cambricon, "azure": azure, "openai": openai, "zhipu": zhipu}
+
+
+@pytest.fixture
+def varied(db):
+    """Participants over countries, kinds, licences and segments, one in a sub-segment,
+    one in two segments, and unpublished ones that must never be counted."""
+    chips = Segment.objects.get(slug="ai-chips")
+    Segment.objects.create(slug="npu", name_en="NPUs", tier=chips.tier, parent=chips, order=1)
+    rows = [
+        ("alpha", ("ai-chips",), "US", "vendor", "yes"),
+        ("beta", ("ai-chips", "cloud-compute"), "CN", "vendor", "no"),
+        ("gamma", ("npu",), "CN", "research", "partly"),
+        ("delta", ("foundation-models",), "FR", "open_source", "yes"),
+        ("epsilon", ("foundation-models", "agent-platforms"), "US", "service", "no"),
+        ("zeta", ("industry-apps",), "US", "both", "partly"),
+        ("eta", ("cloud-compute",), "", "vendor", "no"),
+    ]
+    for slug, segments, country, kind, licence in rows:
+        make_participant(
+            slug, segments, country=country, kind=kind, open_source=licence, description_en="chip model"
+        )
+    make_participant("hidden", ("ai-chips",), country="DE", status=Status.DRAFT, description_en="chip")
+    make_participant("gone", ("npu",), country="CN", status=Status.ARCHIVED, description_en="chip")
 
 
 CHAIN_SEGMENTS = [

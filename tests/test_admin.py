@@ -10,9 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from directory.models import Offering, Participant, Relationship, Segment, Submission
-
-from .conftest import make_participant
-from .curation import correction, make_user, new_listing
+from tests.conftest import make_participant
+from tests.curation import correction, make_user, new_listing
 
 pytestmark = pytest.mark.django_db
 

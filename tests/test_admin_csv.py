@@ -6,11 +6,10 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from directory.importer import EXPORT_COLUMNS
+from directory.csvio.importer import EXPORT_COLUMNS
 from directory.models import Participant
-
-from .conftest import make_participant
-from .curation import make_user
+from tests.conftest import make_participant
+from tests.curation import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ from unittest import mock
 import pytest
 from django.contrib.auth.models import User
 
-from directory import importer, services
+from directory.csvio import importer
+from directory.curation import moderation as services
 from directory.models import Offering, Participant, Submission, SubmissionStatus
 
 pytestmark = pytest.mark.django_db

@@ -4,10 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from directory.importer import iter_csv
+from directory.csvio.importer import iter_csv
 from directory.models import Participant, Relationship, Submission
-
-from .conftest import make_participant
+from tests.conftest import make_participant
 
 
 def _state(client):

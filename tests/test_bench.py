@@ -9,8 +9,7 @@ from django.test import override_settings
 
 from directory.management.commands.bench import _targets
 from directory.models import Participant
-
-from .conftest import make_participant
+from tests.conftest import make_participant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,10 +5,9 @@ writes into the header itself is never trusted."""
 import pytest
 from django.test import RequestFactory, override_settings
 
-from directory.client_ip import client_ip
 from directory.models import Submission
-
-from .submission_data import new_listing
+from directory.web.client_ip import client_ip
+from tests.submission_data import new_listing
 
 
 def _request(remote="10.0.0.5", forwarded=None):
@@ -64,7 +63,7 @@ def test_submission_limit_counts_clients_not_the_load_balancer(client):
 
 
 def test_the_admin_lockout_and_the_api_throttle_use_the_same_rule(settings):
-    assert settings.AXES_CLIENT_IP_CALLABLE == "directory.client_ip.client_ip"
+    assert settings.AXES_CLIENT_IP_CALLABLE == "directory.web.client_ip.client_ip"
     assert settings.REST_FRAMEWORK["NUM_PROXIES"] == settings.TRUSTED_PROXY_COUNT
 
 

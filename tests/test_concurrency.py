@@ -13,8 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from directory.models import Participant, Submission
-
-from .submission_data import new_listing
+from tests.submission_data import new_listing
 
 CLIENTS = 50
 

@@ -42,7 +42,7 @@ def test_database_error_gives_a_plain_503_page():
 
 def test_other_errors_give_a_plain_500_page():
     client = Client(raise_request_exception=False)
-    with mock.patch("directory.views.browse.render", side_effect=RuntimeError("secret detail")):
+    with mock.patch("directory.web.views.browse.render", side_effect=RuntimeError("secret detail")):
         response = client.get("/")
     assert response.status_code == 500
     assert (
@@ -203,7 +203,7 @@ def test_without_a_working_cache_the_indexes_are_not_rebuilt_on_every_request(
 ):
     """A cache that keeps nothing (Redis down) still gives a stable generation for a
     while, so the in-memory indexes are reused; a change made here renews it at once."""
-    from directory.caching import bump_generation, generation
+    from directory.catalog.cache import generation, start_new_generation
 
     assert generation() == generation()
     client.get("/participants/")  # builds the bitmap index
@@ -212,5 +212,5 @@ def test_without_a_working_cache_the_indexes_are_not_rebuilt_on_every_request(
     with django_assert_num_queries(1):
         assert client.get("/participants/?page=1").status_code == 200
     before = generation()
-    bump_generation()
+    start_new_generation()
     assert generation() != before

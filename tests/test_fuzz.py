@@ -15,10 +15,9 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from directory.importer import ImportFileError, import_participants, iter_csv
+from directory.csvio.importer import ImportFileError, import_participants, iter_csv
 from directory.models import PROPOSAL_FIELDS, Participant, Submission
-
-from .submission_data import new_listing
+from tests.submission_data import new_listing
 
 settings.register_profile(
     "ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

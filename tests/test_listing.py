@@ -6,8 +6,8 @@ import pytest
 from django.http import QueryDict
 from django.test import override_settings
 
+from directory.catalog.search import refresh_search_index
 from directory.models import Offering, Participant, Segment
-from directory.search import refresh_search_index
 from tests.conftest import make_chain, make_participant, page_slugs
 
 pytestmark = pytest.mark.django_db
@@ -395,7 +395,7 @@ def test_a_card_shows_names_mark_badges_and_a_shortened_description(client, db):
     zhipu = card("zhipu")
     assert '>Zhipu AI</a> <span class="alt-name" lang="zh-hans">智谱</span>' in zhipu
     assert '<span class="mark mark-midstream" aria-hidden="true">ZA</span>' in zhipu
-    assert "<span>CN</span>" in zhipu and '<span class="badge-open">Open source</span>' in zhipu
+    assert "<span>China</span>" in zhipu and '<span class="badge-open">Open source</span>' in zhipu
     assert '<span class="badge-featured">Featured</span>' in zhipu
     text = zhipu.split('<p class="card-text">')[1].split("</p>")[0]
     assert len(text) == 180 and text.endswith("…") and text.startswith("Word Word")

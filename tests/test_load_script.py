@@ -7,10 +7,9 @@ import json
 import pytest
 from django.conf import settings as django_settings
 
-from directory import caching
+from directory.catalog import cache as caching
 from directory.models import Participant, Submission
-
-from .conftest import make_chain
+from tests.conftest import make_chain
 
 _spec = importlib.util.spec_from_file_location("load", django_settings.BASE_DIR / "bench" / "load.py")
 load = importlib.util.module_from_spec(_spec)

@@ -10,9 +10,8 @@ from PIL import Image
 
 from directory import logos
 from directory.models import Participant
-
-from .conftest import make_participant
-from .curation import make_user
+from tests.conftest import make_participant
+from tests.curation import make_user
 
 pytestmark = pytest.mark.django_db
 

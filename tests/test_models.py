@@ -6,8 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 
 from directory.models import Offering, Participant, Relationship, Segment, Submission, Tag
-
-from .conftest import make_participant
+from tests.conftest import make_participant
 
 pytestmark = pytest.mark.django_db
 

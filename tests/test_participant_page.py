@@ -57,7 +57,7 @@ def test_page_shows_the_participant(client, azure):
 
 
 def test_offerings_are_grouped_by_segment(client, azure):
-    groups = client.get("/participants/azure/").context["offering_groups"]
+    groups = client.get("/participants/azure/").context["profile"].offering_groups
     assert [(s.slug, [o.name for o in offerings]) for s, offerings in groups] == [
         ("cloud-compute", ["Microsoft Azure offering"]),
         ("training-tuning", ["Azure AI Foundry"]),
@@ -67,9 +67,10 @@ def test_offerings_are_grouped_by_segment(client, azure):
 def test_suppliers_and_customers_with_kind_and_evidence(client, azure):
     response = client.get("/participants/azure/")
     body = response.content.decode()
-    assert [(r.supplier.slug, r.kind) for r in response.context["suppliers"]] == [("nvidia", "chips")]
+    assert [(r.supplier.slug, r.kind) for r in response.context["profile"].suppliers] == [("nvidia", "chips")]
     # The draft customer is not public.
-    assert [(r.customer.slug, r.kind) for r in response.context["customers"]] == [("openai", "compute")]
+    customers = response.context["profile"].customers
+    assert [(r.customer.slug, r.kind) for r in customers] == [("openai", "compute")]
     assert "supplies chips to Microsoft Azure" in body
     assert "Microsoft Azure supplies compute to" in body
     assert "ND H100 v5 virtual machines." in body and 'href="https://example.com/nd-h100"' in body
@@ -86,14 +87,14 @@ def test_parent_subsidiaries_and_similar(client, azure, small_chain):
     body = response.content.decode()
     assert 'Part of <a href="/participants/microsoft/">Microsoft</a>' in body
     # published subsidiaries only, in name order
-    assert [p.slug for p in response.context["subsidiaries"]] == ["batch", "azure-ml"]
+    assert [p.slug for p in response.context["profile"].subsidiaries] == ["batch", "azure-ml"]
     assert (
         'Subsidiaries: <a href="/participants/batch/">Azure Batch</a>, '
         '<a href="/participants/azure-ml/">Azure ML</a></p>'
     ) in body
     assert "Azure Secret" not in body
     # CoreWeave shares both segments, so it comes first.
-    assert [p.slug for p in response.context["similar"]][:2] == ["coreweave", "azure-ml"]
+    assert [p.slug for p in response.context["profile"].similar][:2] == ["coreweave", "azure-ml"]
 
 
 def test_suggest_a_correction_link(client, azure):
@@ -141,7 +142,7 @@ def test_archived_is_404(client, azure):
 
 
 def similar(client, slug):
-    return [p.slug for p in client.get(f"/participants/{slug}/").context["similar"]]
+    return [p.slug for p in client.get(f"/participants/{slug}/").context["profile"].similar]
 
 
 def test_similar_shares_most_segments_then_featured_then_name(client, db):
@@ -198,8 +199,8 @@ def test_query_count_is_constant(client, db, django_assert_num_queries, size):
             response = client.get(middle.get_absolute_url())
     assert response.status_code == 200
     # everyone else sends data, and the one before it in the chain also software
-    assert len(response.context["suppliers"]) == size
-    assert len(response.context["similar"]) == {5: 1, 60: 6}[size]
+    assert len(response.context["profile"].suppliers) == size
+    assert len(response.context["profile"].similar) == {5: 1, 60: 6}[size]
 
 
 def test_suppliers_and_customers_are_each_ordered_by_kind_then_the_other_sides_name(client, db):
@@ -222,12 +223,12 @@ def test_suppliers_and_customers_are_each_ordered_by_kind_then_the_other_sides_n
 
     response = client.get("/participants/hub/")
 
-    assert [(r.supplier.slug, r.kind) for r in response.context["suppliers"]] == [
+    assert [(r.supplier.slug, r.kind) for r in response.context["profile"].suppliers] == [
         ("beta", "chips"),
         ("zeta", "chips"),
         ("alpha", "data"),
     ]
-    assert [(r.customer.slug, r.kind) for r in response.context["customers"]] == [
+    assert [(r.customer.slug, r.kind) for r in response.context["profile"].customers] == [
         ("xen", "compute"),
         ("yak", "compute"),
         ("ant", "software"),

@@ -1,4 +1,4 @@
-"""The read-replica router (chainsite/db_router.py) against two real databases on the
+"""The read-replica router (directory/ops/db_router.py) against two real databases on the
 local PostgreSQL server: the test database is the primary, and a second database with the
 same schema but none of the test's rows stands for a replica. A read that reached the
 replica is then seen not to find what was written to the primary."""
@@ -9,15 +9,17 @@ from django.core.management import call_command
 from django.db import connection, connections, router
 from django.test import override_settings
 
-from chainsite import db_router
 from chainsite.settings import replica_databases
 from directory.models import Participant, Segment, Submission, Tag
-
-from .conftest import make_participant
-from .submission_data import new_listing
+from directory.ops import db_router
+from tests.conftest import make_participant
+from tests.submission_data import new_listing
 
 REPLICA = "replica1"
-ROUTED = {"DATABASE_ROUTERS": ["chainsite.db_router.PrimaryReplicaRouter"], "REPLICA_DATABASES": [REPLICA]}
+ROUTED = {
+    "DATABASE_ROUTERS": ["directory.ops.db_router.PrimaryReplicaRouter"],
+    "REPLICA_DATABASES": [REPLICA],
+}
 
 
 def on_two_databases(test):

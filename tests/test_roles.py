@@ -5,9 +5,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 
 from directory.models import Participant
-
-from .conftest import make_participant
-from .curation import PASSWORD, correction, make_user, new_listing
+from tests.conftest import make_participant
+from tests.curation import PASSWORD, correction, make_user, new_listing
 
 pytestmark = pytest.mark.django_db
 

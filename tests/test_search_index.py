@@ -6,10 +6,12 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
-from directory.facet_index import index_rows
-from directory.filters import ParticipantFilter
+from directory import catalog
+from directory.catalog.bitmap import index_rows
+from directory.catalog.criteria import ORDERINGS, taxonomy
+from directory.catalog.search import matches, refresh_search_index, suggestions
+from directory.catalog.sql import SqlBackend
 from directory.models import Participant
-from directory.search import refresh_search_index, search
 
 pytestmark = [
     pytest.mark.django_db,
@@ -21,7 +23,7 @@ pytestmark = [
 def test_search_uses_the_gin_index(small_chain, q):
     # Without the status condition, so the only index that can serve the query is the
     # search index: this checks that the query's expression matches the index.
-    queryset = search(Participant.objects.all(), q).order_by("-search_rank")
+    queryset = matches(Participant.objects.all(), q)
     with connection.cursor() as cursor:
         # A handful of test rows would make any planner choose a sequential scan; forbid it
         # to see whether the query *can* use the index, which is what matters at scale.
@@ -33,10 +35,10 @@ def test_search_uses_the_gin_index(small_chain, q):
 def test_search_window_uses_the_gin_index(small_chain):
     # The window's own query (ids and ranks, no order); without the status condition, as
     # above, so only the search index can serve it.
-    matches = search(Participant.objects.all(), "芯片").order_by().values_list("pk", "search_rank")
+    window = matches(Participant.objects.all(), "芯片")
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = matches[:1001].explain()
+        plan = window[:1001].explain()
     assert "participant_search_vector_gin" in plan, plan
 
 
@@ -51,7 +53,8 @@ def test_the_window_is_taken_in_a_stable_table_order():
 
 
 def test_a_country_listing_reads_its_matches_in_name_order_from_an_index(small_chain):
-    filterset = ParticipantFilter(QueryDict("country=CN"), queryset=Participant.objects.published())
+    criteria = catalog.Criteria.parse(QueryDict("country=CN"))
+    page = SqlBackend().filtered(criteria, taxonomy()).order_by(*ORDERINGS["name"].fields)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_sort = off")
@@ -59,7 +62,7 @@ def test_a_country_listing_reads_its_matches_in_name_order_from_an_index(small_c
         # reads (all countries, filtered) costs the same; at scale the country's own
         # index wins. Dropped inside the test's transaction, so only until its rollback.
         cursor.execute("DROP INDEX participant_status_name_facets")
-        plan = filterset.qs[:20].explain()
+        plan = page[:20].explain()
     assert "participant_country_name" in plan, plan
 
 
@@ -87,3 +90,11 @@ def test_a_participants_search_vector_stays_in_its_row():
         )
         row_size, toasted = cursor.fetchone()
     assert row_size > 2500 and toasted == 0
+
+
+def test_name_suggestions_use_the_trigram_index(small_chain):
+    assert [slug for slug, *_ in suggestions(Participant.objects.published(), "NVIDA")] == ["nvidia"]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = Participant.objects.filter(search_names__trigram_word_similar="nvida").explain()
+    assert "participant_search_names_trgm" in plan, plan

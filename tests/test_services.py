@@ -8,11 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from directory import services
+from directory.curation import moderation as services
 from directory.models import Offering, Participant, Relationship, Segment, Submission
-
-from .conftest import make_participant
-from .curation import correction, make_user, new_listing
+from tests.conftest import make_participant
+from tests.curation import correction, make_user, new_listing
 
 pytestmark = pytest.mark.django_db
 
@@ -212,7 +211,7 @@ def test_marking_spam_keeps_the_submission_and_writes_nothing_else(moderator):
 def test_submissions_from_the_public_forms_are_applied_and_their_status_page_follows(client, small_chain):
     """The Submission.data contract end to end: /submit/ and /suggest/ produce what
     approval applies, and the submitter's status page shows the outcome."""
-    from . import submission_data
+    from tests import submission_data
 
     moderator = make_user("mona", "Moderators")
     post = submission_data.new_listing(suppliers=[("azure", "compute")], customers=[("openai", "data")])

@@ -7,9 +7,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from directory.models import Submission
-
-from .conftest import make_participant
-from .submission_data import correction, new_listing
+from tests.conftest import make_participant
+from tests.submission_data import correction, new_listing
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,9 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.test import Client, override_settings
 
 from directory.models import Offering, Participant, Relationship, Submission
-from directory.throttle import HONEYPOT_COUNTER
-
-from .conftest import make_participant
-from .submission_data import new_listing
+from directory.web.submission_limit import HONEYPOT_COUNTER
+from tests.conftest import make_participant
+from tests.submission_data import new_listing
 
 pytestmark = pytest.mark.django_db
 
@@ -363,7 +362,7 @@ def test_rate_limit_refuses_the_next_submission_with_429_and_stores_nothing(clie
 
 @override_settings(SUBMISSION_RATE_LIMIT=1)
 def test_rate_limit_covers_corrections_too(client, small_chain):
-    from .submission_data import correction
+    from tests.submission_data import correction
 
     assert client.post("/submit/", new_listing()).status_code == 302
     response = client.post("/participants/nvidia/suggest/", correction(small_chain["nvidia"], founded="1993"))

@@ -6,9 +6,8 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from directory.models import Participant, Submission
-
-from .conftest import make_participant
-from .submission_data import correction
+from tests.conftest import make_participant
+from tests.submission_data import correction
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
 
+from directory.catalog.search import matches
 from directory.models import Offering, Participant, Relationship
-from directory.search import search
 
 pytestmark = pytest.mark.django_db
 
@@ -35,8 +35,8 @@ def test_generate_then_clear_leaves_real_data_untouched(small_chain, capsys):
     assert not links.filter(customer__is_synthetic=False).exists()  # never linked to real data
     # Real-looking text, so search has work to do, in both languages.
     assert (
-        search(Participant.objects.filter(is_synthetic=True), "数据").exists()
-        or search(Participant.objects.filter(is_synthetic=True), "数据服务").exists()
+        matches(Participant.objects.filter(is_synthetic=True), "数据").exists()
+        or matches(Participant.objects.filter(is_synthetic=True), "数据服务").exists()
     )
     assert _real_snapshot()[0] == before[0]
 

@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from .conftest import make_participant
-from .curation import make_user
+from tests.conftest import make_participant
+from tests.curation import make_user
 
 PO_FILE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 MO_FILE = PO_FILE.with_suffix(".mo")

@@ -18,13 +18,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
-from directory.importer import import_participants
+from directory.csvio.importer import import_participants
+from directory.curation.moderation import approve_submission
 from directory.models import Offering, Participant, Relationship, Submission, Tag
-from directory.services import approve_submission
-
-from .conftest import make_participant
-from .curation import PASSWORD, make_user
-from .submission_data import new_listing
+from tests.conftest import make_participant
+from tests.curation import PASSWORD, make_user
+from tests.submission_data import new_listing
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..models import Submission
+from directory.models import Submission
 
 register = template.Library()
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..urls_util import web_url
+from directory.urls_util import web_url
 
 register = template.Library()
 

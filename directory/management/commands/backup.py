@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from directory.backup import BackupError, backup
+from directory.ops.backup import BackupError, backup
 
 
 class Command(BaseCommand):

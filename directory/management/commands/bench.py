@@ -12,9 +12,9 @@ from django.db import connection, reset_queries
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from directory.caching import bump_generation
+from directory.benchmarks.synthetic import clear_synthetic, generate_synthetic
+from directory.catalog.cache import start_new_generation
 from directory.models import Participant, Segment
-from directory.synthetic import clear_synthetic, generate_synthetic
 
 COMMON_WORDS = ["data", "model", "cloud", "gpu", "platform", "generation", "agent", "training"]
 RARE_WORDS = ["cambricon", "hbm3e", "kling", "wafer-scale", "milvus", "ragflow", "llama-factory", "oklo"]
@@ -307,7 +307,7 @@ class Command(BaseCommand):
         curator publishes waits for it."""
         for row, urls in zip(rows, pages.values(), strict=True):
             if not row["page"].startswith("export"):
-                bump_generation()
+                start_new_generation()
                 with CaptureQueriesContext(connection) as captured:
                     started = time.perf_counter()
                     client.get(urls[0])

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from directory.synthetic import clear_synthetic, generate_synthetic
+from directory.benchmarks.synthetic import clear_synthetic, generate_synthetic
 
 
 class Command(BaseCommand):

@@ -2,9 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from directory.importer import ImportFileError, import_participants
-
-from ._report import print_report
+from directory.csvio.importer import ImportFileError, import_participants
+from directory.management.commands._report import print_report
 
 
 class Command(BaseCommand):

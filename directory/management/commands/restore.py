@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from directory.backup import BackupError, restore
+from directory.ops.backup import BackupError, restore
 
 
 class Command(BaseCommand):

@@ -1,0 +1,225 @@
+"""JSON shapes of the read API: segments, and participants with everything public.
+
+Only published participants ever appear: the views pass querysets of published
+participants, and the relations of a participant (parent, suppliers, customers) are
+prefetched through ``public_participants()`` filtered to published ones.
+"""
+
+import copy
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from directory.models import Offering, Participant, Relationship, Segment, Status, Tag
+
+
+def public_participants(relationships=False):
+    """Published participants with what their serializer reads prefetched: parent,
+    offerings with their segments, tags and, when ``relationships``, the suppliers
+    and customers that are published themselves.
+
+    Queries: one for the page, then one each for offerings, tags (and suppliers,
+    customers), whatever the number of participants.
+    """
+    queryset = (
+        Participant.objects.published()
+        .without_search_text()
+        .select_related("parent")
+        .prefetch_related(
+            Prefetch("offerings", queryset=Offering.objects.select_related("segment")),
+            "tags",
+        )
+    )
+    if relationships:
+        queryset = queryset.prefetch_related(
+            Prefetch(
+                "supplied_by",
+                queryset=Relationship.objects.filter(supplier__status=Status.PUBLISHED).select_related(
+                    "supplier"
+                ),
+                to_attr="public_suppliers",
+            ),
+            Prefetch(
+                "supplies",
+                queryset=Relationship.objects.filter(customer__status=Status.PUBLISHED)
+                .select_related("customer")
+                .order_by("kind", "customer__name_en"),
+                to_attr="public_customers",
+            ),
+        )
+    return queryset
+
+
+class _FieldsBuiltOnce:
+    """A ModelSerializer whose fields are built from the model once per class, then
+    copied for each instance (as DRF copies declared fields), instead of introspecting
+    the model each time: a page of the API makes a serializer for participants, their
+    offerings and their tags, and building their fields took a quarter of the time
+    serialising the page took (6.0 -> 4.6 ms for 20 participants)."""
+
+    def get_fields(self):
+        built = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built
+        return copy.deepcopy(built)
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    """A link of the chain, with the number of published participants in it."""
+
+    parent = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="Parent segment's slug, if any."
+    )
+    participant_count = serializers.SerializerMethodField(
+        help_text="Published participants with an offering in this segment or its sub-segments "
+        "(the count of /api/participants/?segment=<slug>).",
+    )
+
+    class Meta:
+        model = Segment
+        fields = [
+            "slug",
+            "tier",
+            "order",
+            "name_en",
+            "name_zh",
+            "description_en",
+            "description_zh",
+            "parent",
+            "participant_count",
+        ]
+
+    def get_participant_count(self, segment) -> int:
+        return self.context["counts"].get(segment.pk, 0)
+
+
+class TagSerializer(_FieldsBuiltOnce, serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["slug", "name"]
+
+
+class OfferingSerializer(_FieldsBuiltOnce, serializers.ModelSerializer):
+    """What a participant provides in one segment."""
+
+    segment = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="Segment slug.")
+
+    class Meta:
+        model = Offering
+        fields = ["segment", "name", "description", "url"]
+
+
+class _LinkSerializer(serializers.Serializer):
+    """One supply link seen from one end; ``other`` names the participant at the far end."""
+
+    other = None
+
+    participant = serializers.SerializerMethodField(help_text="Slug of the participant at the other end.")
+    name_en = serializers.SerializerMethodField()
+    name_zh = serializers.SerializerMethodField()
+    kind = serializers.ChoiceField(choices=Relationship._meta.get_field("kind").choices, read_only=True)
+    evidence = serializers.CharField(read_only=True)
+    evidence_url = serializers.CharField(
+        read_only=True, help_text="A public source for the link; may be empty."
+    )
+
+    def get_participant(self, link) -> str:
+        return getattr(link, self.other).slug
+
+    def get_name_en(self, link) -> str:
+        return getattr(link, self.other).name_en
+
+    def get_name_zh(self, link) -> str:
+        return getattr(link, self.other).name_zh
+
+
+class SupplierSerializer(_LinkSerializer):
+    """An upstream supplier of the participant."""
+
+    other = "supplier"
+
+
+class CustomerSerializer(_LinkSerializer):
+    """A downstream customer of the participant."""
+
+    other = "customer"
+
+
+class _PlainIdentityField(serializers.HyperlinkedIdentityField):
+    """The object's URL as a plain string. DRF's ``Hyperlink`` carries the model instance it
+    was made from, so each cached copy of a participant's JSON pickled that participant
+    with its offerings and tags (5 kB instead of 0.3 kB, and about 150 model instances
+    unpickled for a page of the API)."""
+
+    def to_representation(self, value):
+        url = super().to_representation(value)
+        return None if url is None else str(url)
+
+
+class ParticipantSerializer(_FieldsBuiltOnce, serializers.ModelSerializer):
+    """A published participant as listed: its own fields, tags and offerings."""
+
+    url = _PlainIdentityField(
+        view_name="api:participant-detail", lookup_field="slug", help_text="This participant in the API."
+    )
+    logo = serializers.ImageField(read_only=True, use_url=True, allow_null=True)
+    parent = serializers.SerializerMethodField(help_text="Slug of the parent organisation, if published.")
+    segments = serializers.SerializerMethodField(help_text="Slugs of the segments of its offerings.")
+    tags = TagSerializer(many=True, read_only=True)
+    offerings = OfferingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = [
+            "slug",
+            "url",
+            "name_en",
+            "name_zh",
+            "description_en",
+            "description_zh",
+            "website",
+            "country",
+            "founded",
+            "kind",
+            "open_source",
+            "logo",
+            "parent",
+            "segments",
+            "tags",
+            "offerings",
+            "last_verified",
+            "created_at",
+            "updated_at",
+        ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_parent(self, participant):
+        parent = participant.parent
+        return parent.slug if parent is not None and parent.is_published else None
+
+    def get_segments(self, participant) -> list[str]:
+        return list(dict.fromkeys(o.segment.slug for o in participant.offerings.all()))
+
+
+class ParticipantDetailSerializer(ParticipantSerializer):
+    """A published participant with its published suppliers (upstream) and customers
+    (downstream)."""
+
+    suppliers = SupplierSerializer(source="public_suppliers", many=True, read_only=True)
+    customers = CustomerSerializer(source="public_customers", many=True, read_only=True)
+
+    class Meta(ParticipantSerializer.Meta):
+        fields = [*ParticipantSerializer.Meta.fields, "suppliers", "customers"]
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer: a sentence, and for malformed parameters the messages by parameter."""
+
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="For a 400: the messages for each malformed parameter.",
+    )

@@ -1,0 +1,16 @@
+"""Routes of the read API under /api/ (namespace ``api``), as DESIGN.md's URL contract names them."""
+
+from django.urls import path, re_path
+
+from directory.api import views as api
+
+app_name = "api"
+
+urlpatterns = [
+    path("segments/", api.SegmentList.as_view(), name="segment-list"),
+    path("participants/", api.ParticipantList.as_view(), name="participant-list"),
+    path("participants/<slug:slug>/", api.ParticipantDetail.as_view(), name="participant-detail"),
+    path("schema/", api.SchemaView.as_view(), name="schema"),
+    path("docs/", api.DocsView.as_view(), name="docs"),
+    re_path(r"", api.not_found),
+]

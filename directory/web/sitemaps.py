@@ -1,0 +1,41 @@
+"""sitemap.xml: the chain map, the listing, every segment and every published participant."""
+
+from django.contrib.sitemaps import Sitemap
+from django.urls import reverse
+
+from directory import catalog
+from directory.models import TIER_ORDER
+
+
+class StaticSitemap(Sitemap):
+    changefreq = "daily"
+    priority = 0.8
+
+    def items(self):
+        return ["directory:home", "directory:participants"]
+
+    def location(self, item):
+        return reverse(item)
+
+
+class SegmentSitemap(Sitemap):
+    changefreq = "weekly"
+    priority = 0.7
+
+    def items(self):
+        return sorted(catalog.segments(), key=lambda s: (TIER_ORDER.index(s.tier), s.order, s.slug))
+
+
+class ParticipantSitemap(Sitemap):
+    changefreq = "weekly"
+    priority = 0.5
+    limit = 5000
+
+    def items(self):
+        return catalog.sitemap_participants()
+
+    def lastmod(self, participant):
+        return participant.updated_at
+
+
+SITEMAPS = {"pages": StaticSitemap, "segments": SegmentSitemap, "participants": ParticipantSitemap}

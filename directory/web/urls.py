@@ -1,0 +1,25 @@
+"""The public URL contract of DESIGN.md."""
+
+from django.contrib.sitemaps.views import sitemap
+from django.urls import path
+
+from directory.web.feeds import RecentParticipantsFeed
+from directory.web.sitemaps import SITEMAPS
+from directory.web.views import browse, health, meta, submissions
+
+app_name = "directory"
+
+urlpatterns = [
+    path("", browse.home, name="home"),
+    path("segments/<slug:slug>/", browse.segment_detail, name="segment"),
+    path("participants/", browse.participant_list, name="participants"),
+    path("participants/export.csv", browse.participant_export, name="export"),
+    path("participants/<slug:slug>/", browse.participant_detail, name="participant"),
+    path("feed/atom/", RecentParticipantsFeed(), name="feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", meta.robots_txt, name="robots"),
+    path("healthz", health.healthz, name="healthz"),
+    path("submit/", submissions.submit, name="submit"),
+    path("participants/<slug:slug>/suggest/", submissions.suggest, name="suggest"),
+    path("submissions/<slug:token>/", submissions.submission_status, name="submission_status"),
+]

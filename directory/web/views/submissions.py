@@ -1,0 +1,230 @@
+"""Public submissions: propose a new listing, suggest a correction, follow its status.
+
+Nothing submitted here is published: it is stored as a pending ``Submission`` for the
+curators. The submission is committed before any mail is sent, so a failing mail
+server never loses it.
+"""
+
+from functools import partial
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from directory.countries import country_name
+from directory.curation.notifications import notify_submission_received
+from directory.models import (
+    PROPOSAL_FIELDS,
+    Kind,
+    OpenSource,
+    Participant,
+    RelationshipKind,
+    Segment,
+    Submission,
+    SubmissionKind,
+    SubmissionStatus,
+)
+from directory.web import submission_limit
+from directory.web.client_ip import client_ip
+from directory.web.forms import (
+    LinkFormSet,
+    NewParticipantForm,
+    OfferingFormSet,
+    ParticipantForm,
+    SubmitterForm,
+    changed_fields,
+    link_suggestions,
+)
+
+
+def _submitter_ip(request):
+    """The address the submission limit counts (a request without one counts as one)."""
+    return client_ip(request) or "unknown"
+
+
+def _rate_limited(request, wait):
+    response = render(request, "directory/rate_limited.html", {"minutes": max(1, wait // 60)}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _store(request, submission, submitter_form):
+    """Save ``submission`` with the submitter's fields, then (after commit) send the mails.
+
+    A honeypot hit is stored as spam, counted and logged, and mails nobody; the response
+    looks the same as for a real submission so a bot learns nothing.
+    """
+    ip = _submitter_ip(request)
+    submission.ip_address = ip if ip != "unknown" else None
+    if submitter_form.is_spam:
+        submission.status = SubmissionStatus.SPAM
+    with transaction.atomic():
+        submission.save()
+        if submission.status != SubmissionStatus.SPAM:
+            transaction.on_commit(partial(notify_submission_received, submission), robust=True)
+    submission_limit.count_submission(ip)
+    if submission.status == SubmissionStatus.SPAM:
+        submission_limit.count_honeypot(ip)
+    return redirect(submission)
+
+
+def _link_formset(post, prefix):
+    """The optional supplier/customer rows; a script that sends none may leave out their
+    management form too."""
+    data = post.copy()
+    data.setdefault(f"{prefix}-TOTAL_FORMS", "0")
+    data.setdefault(f"{prefix}-INITIAL_FORMS", "0")
+    return LinkFormSet(data, prefix=prefix)
+
+
+def submit(request):
+    """``/submit/``: propose a new participant with its offerings and supply links."""
+    if request.method == "POST":
+        if wait := submission_limit.retry_after(_submitter_ip(request)):
+            return _rate_limited(request, wait)
+        participant_form = NewParticipantForm(request.POST)
+        offerings = OfferingFormSet(request.POST)
+        suppliers = _link_formset(request.POST, "suppliers")
+        customers = _link_formset(request.POST, "customers")
+        submitter_form = SubmitterForm(request.POST, instance=Submission(kind=SubmissionKind.NEW))
+        # Every form is validated (no short-circuit) so each shows its errors at once.
+        valid = [f.is_valid() for f in (participant_form, offerings, suppliers, customers, submitter_form)]
+        if all(valid):
+            submission = submitter_form.save(commit=False)
+            submission.data = {
+                **participant_form.proposal(),
+                "offerings": offerings.proposal(),
+                "suppliers": suppliers.proposal(),
+                "customers": customers.proposal(),
+            }
+            return _store(request, submission, submitter_form)
+    else:
+        participant_form = NewParticipantForm()
+        offerings = OfferingFormSet()
+        suppliers = LinkFormSet(prefix="suppliers")
+        customers = LinkFormSet(prefix="customers")
+        submitter_form = SubmitterForm()
+    context = {
+        "form": participant_form,
+        "offerings": offerings,
+        "suppliers": suppliers,
+        "customers": customers,
+        "link_formsets": [
+            (suppliers, _("Its suppliers: participants that supply it")),
+            (customers, _("Its customers: participants it supplies")),
+        ],
+        "submitter_form": submitter_form,
+        "link_suggestions": link_suggestions(),
+    }
+    return render(request, "directory/submit.html", context)
+
+
+def suggest(request, slug):
+    """``/participants/<slug>/suggest/``: propose changes to a published participant.
+
+    Only the fields that differ from the current values are stored, with all current
+    values beside them; a form with no change is refused.
+    """
+    participant = get_object_or_404(Participant.objects.published(), slug=slug)
+    current = {name: getattr(participant, name) for name in PROPOSAL_FIELDS}
+    if request.method == "POST":
+        if wait := submission_limit.retry_after(_submitter_ip(request)):
+            return _rate_limited(request, wait)
+        form = ParticipantForm(request.POST, initial=current)
+        submitter_form = SubmitterForm(
+            request.POST, instance=Submission(kind=SubmissionKind.CORRECTION, participant=participant)
+        )
+        if all([form.is_valid(), submitter_form.is_valid()]):
+            data, original = changed_fields(form.proposal(), participant)
+            if data:
+                submission = submitter_form.save(commit=False)
+                submission.data, submission.original = data, original
+                return _store(request, submission, submitter_form)
+            form.add_error(None, _("Nothing has changed: edit the fields that are wrong, then send."))
+    else:
+        form = ParticipantForm(initial=current)
+        submitter_form = SubmitterForm()
+    context = {"participant": participant, "form": form, "submitter_form": submitter_form}
+    return render(request, "directory/suggest.html", context)
+
+
+def _display(name, value):
+    """A stored value as the status page shows it: choice labels and country names."""
+    if value in ("", None):
+        return ""
+    if name == "country":
+        return f"{country_name(value)} ({value})"
+    if name == "kind" and value in Kind.values:
+        return Kind(value).label
+    if name == "open_source" and value in OpenSource.values:
+        return OpenSource(value).label
+    return value
+
+
+def _field_rows(submission):
+    """Label, proposed value, value at submission time and link for each field sent."""
+    labels = {name: field.label for name, field in ParticipantForm.base_fields.items()}
+    labels["founded"] = _("Founded (year)")
+    names = (
+        [n for n in PROPOSAL_FIELDS if n in submission.data]
+        if submission.kind == SubmissionKind.CORRECTION
+        else PROPOSAL_FIELDS
+    )
+    return [
+        {
+            "label": labels[name],
+            "value": _display(name, submission.data.get(name)),
+            "original": _display(name, submission.original.get(name)),
+            # Made a link by the template's safe_url filter only if it is http(s).
+            "url": submission.data.get(name) if name == "website" else "",
+        }
+        for name in names
+    ]
+
+
+def _new_listing_parts(submission):
+    """Offerings and supply links of a new-listing submission, with segment and
+    participant names (two queries)."""
+    offerings = submission.data.get("offerings") or []
+    links = [*(submission.data.get("suppliers") or []), *(submission.data.get("customers") or [])]
+    segments = Segment.objects.in_bulk({o.get("segment") for o in offerings}, field_name="slug")
+    participants = Participant.objects.in_bulk({link.get("participant") for link in links}, field_name="slug")
+
+    def link_rows(key):
+        return [
+            {
+                "participant": participants.get(link.get("participant")),
+                "slug": link.get("participant"),
+                "kind": RelationshipKind(link["kind"]).label
+                if link.get("kind") in RelationshipKind.values
+                else link.get("kind"),
+            }
+            for link in submission.data.get(key) or []
+        ]
+
+    return {
+        "offerings": [{**o, "segment_obj": segments.get(o.get("segment"))} for o in offerings],
+        "suppliers": link_rows("suppliers"),
+        "customers": link_rows("customers"),
+    }
+
+
+@never_cache
+def submission_status(request, token):
+    """``/submissions/<token>/``: what was sent and what became of it. Not for search
+    engines: the token is the submitter's private key to this page."""
+    submission = get_object_or_404(Submission.objects.select_related("participant"), token=token)
+    context = {
+        "submission": submission,
+        "rows": _field_rows(submission),
+        "public_status": SubmissionStatus.REJECTED.label
+        if submission.status == SubmissionStatus.SPAM
+        else submission.get_status_display(),
+        "reviewed": submission.status != SubmissionStatus.PENDING and submission.reviewed_at,
+    }
+    if submission.kind == SubmissionKind.NEW:
+        context.update(_new_listing_parts(submission))
+    response = render(request, "directory/submission_status.html", context)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -1,0 +1,120 @@
+"""With Redis, the in-memory indexes built after a change are shared by the server's
+processes: one builds, the others take its copy (counted in queries), never a copy of
+another generation or numbered by another build."""
+
+import threading
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+
+from directory.catalog import cache as caching
+from directory.catalog.bitmap import build_index, facet_index, link_index
+from directory.models import Participant, Relationship
+
+from .conftest import make_participant
+
+pytestmark = pytest.mark.django_db
+
+
+def _another_process():
+    """What a second server process holds: nothing of its own yet."""
+    caching.forget_in_process()
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
+def test_a_process_takes_the_indexes_another_built_for_this_generation(varied, django_assert_num_queries):
+    make_participant("supplier-x", ("cloud-compute",))  # a supplier of beta, linked below
+    Relationship.objects.create(
+        supplier=Participant.objects.get(slug="supplier-x"),
+        customer=Participant.objects.get(slug="beta"),
+        kind="compute",
+    )
+    caching.start_new_generation()
+    _another_process()
+    with django_assert_num_queries(3):  # the first process builds both: 2 + 1 queries
+        index = facet_index()
+        links = link_index(index)
+    _another_process()
+    with django_assert_num_queries(0):  # the next one takes both from the cache
+        shared = facet_index()
+        assert link_index(shared) == links
+    assert shared.pks == index.pks and shared.segment == index.segment and shared.build_id == index.build_id
+    # After a change, a copy of the generation before is never taken.
+    caching.start_new_generation()
+    _another_process()
+    with django_assert_num_queries(3):
+        facet_index()
+        link_index(facet_index())
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
+def test_link_arrays_are_taken_only_with_the_index_they_are_numbered_by(varied, django_assert_num_queries):
+    caching.start_new_generation()
+    _another_process()
+    link_index(facet_index())
+    # A process that built its own index in the same generation (a change committed while
+    # the two built theirs) must not use arrays numbered by the other's.
+    _another_process()
+    own = build_index()
+    with django_assert_num_queries(1):
+        link_index(own)
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=False)
+def test_without_a_shared_cache_each_process_builds_its_own(varied, django_assert_num_queries):
+    caching.start_new_generation()
+    _another_process()
+    facet_index()
+    _another_process()
+    with django_assert_num_queries(2):
+        facet_index()
+    assert cache.get(caching.SHARED_KEY.format("facets")) is None
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
+def test_a_process_waits_for_the_index_another_is_building(varied, django_assert_num_queries):
+    caching.start_new_generation()
+    _another_process()
+    built = build_index()
+    stamp = (caching.generation(), "")
+    key = caching.SHARED_KEY.format("facets")
+    building = f"{key}:building:{stamp[0]}:"
+    cache.add(building, 1)  # another process is building it
+
+    def other_process_finishes():
+        cache.set(key, (stamp, built))
+        cache.delete(building)
+
+    timer = threading.Timer(0.1, other_process_finishes)
+    timer.start()
+    try:
+        with django_assert_num_queries(0):  # it waited and took the other's copy
+            assert facet_index().build_id == built.build_id
+    finally:
+        timer.cancel()
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
+def test_a_builder_that_never_finishes_is_waited_for_a_bounded_time(
+    varied, django_assert_num_queries, monkeypatch
+):
+    monkeypatch.setattr(caching, "SHARED_BUILD_WAIT", 0.05)
+    caching.start_new_generation()
+    _another_process()
+    cache.add(f"{caching.SHARED_KEY.format('facets')}:building:{caching.generation()}:", 1)
+    with django_assert_num_queries(2):  # waited, then built its own
+        facet_index()
+
+
+@override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
+def test_a_failed_build_lets_the_next_process_build_at_once(varied):
+    caching.start_new_generation()
+    _another_process()
+
+    def broken():
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        caching.kept_in_process("facets", broken, share=True)
+    assert cache.get(f"{caching.SHARED_KEY.format('facets')}:building:{caching.generation()}:") is None
