@@ -5,6 +5,7 @@ these (see ``Participant.Meta.constraints``).
 """
 
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 # code: (English name, Chinese name)
 COUNTRIES = {
@@ -110,3 +111,74 @@ def country_name(code, language=None):
 def country_choices():
     """Choices for forms, ordered by code, labelled in the active language."""
     return [(code, f"{country_name(code)} ({code})") for code in CODES]
+
+
+# Groups of countries for the chain's flows ("Chinese customers' suppliers by country"):
+# China itself, then the other large AI economies, then everyone else. Hong Kong and
+# Taiwan are their own codes and fall in "asia" (as the directory lists them apart).
+_EUROPE = [
+    "AT",
+    "BE",
+    "BG",
+    "CH",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GB",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IS",
+    "IT",
+    "LI",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "NO",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+]
+_ASIA_PACIFIC = [
+    "AU",
+    "HK",
+    "IN",
+    "JP",
+    "KR",
+    "NZ",
+    "SG",
+    "TW",
+    "MY",
+    "ID",
+    "TH",
+    "VN",
+    "PH",
+    "IL",
+    "AE",
+    "SA",
+    "QA",
+]
+COUNTRY_GROUPS = {
+    "cn": (_("China"), ("CN",)),
+    "us": (_("United States"), ("US",)),
+    "europe": (_("Europe"), tuple(_EUROPE)),
+    "asia": (_("Asia-Pacific and Middle East"), tuple(_ASIA_PACIFIC)),
+    "other": (_("Elsewhere"), ()),
+}
+_GROUP_OF = {code: group for group, (_, codes) in COUNTRY_GROUPS.items() for code in codes}
+
+
+def country_group(code):
+    """The slug of the group of ``COUNTRY_GROUPS`` country ``code`` is in."""
+    return _GROUP_OF.get(code, "other")

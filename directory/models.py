@@ -1,11 +1,13 @@
 """The chain's domain: segments of the chain, participants, their offerings and the
 supply relationships between them, and public submissions."""
 
+import datetime
 import secrets
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -263,6 +265,12 @@ class Participant(CardMixin, models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PUBLISHED)
     featured = models.BooleanField(_("featured"), default=False)
     last_verified = models.DateField(_("last verified"), null=True, blank=True)
+    notes = models.TextField(
+        _("curator notes"),
+        blank=True,
+        max_length=2000,
+        help_text=_("Why a field is empty on purpose, or what was corrected; not shown publicly."),
+    )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="participants")
     parent = models.ForeignKey(
         "self",
@@ -372,20 +380,91 @@ class Offering(models.Model):
 
 
 class RelationshipKind(models.TextChoices):
-    CHIPS = "chips", _("supplies chips to")
-    COMPUTE = "compute", _("supplies compute to")
+    """What a link is: what is supplied, or (``TIES``) a tie that is not supply."""
+
     ENERGY = "energy", _("supplies power to")
-    DATA = "data", _("supplies data to")
+    CHIPS = "chips", _("supplies chips to")
+    HARDWARE = "hardware", _("supplies hardware to")
+    COMPUTE = "compute", _("supplies compute to")
     MODEL = "model", _("supplies its model to")
+    DATA = "data", _("supplies data to")
     SOFTWARE = "software", _("supplies software to")
-    PARTNER = "partner", _("partner of")
+    SERVICE = "service", _("supplies services to")
+    INVESTMENT = "investment", _("invests in")
+    PARTNERSHIP = "partnership", _("partner of")
+
+
+# Ties are shown apart from supply and never counted as supply (flows, segment pages).
+TIES = (RelationshipKind.INVESTMENT, RelationshipKind.PARTNERSHIP)
+SUPPLY_KINDS = tuple(k for k in RelationshipKind.values if k not in TIES)
+
+
+class LinkStatus(models.TextChoices):
+    PLANNED = "planned", _("planned")
+    ACTIVE = "active", _("active")
+    ENDED = "ended", _("ended")
+
+
+class LinkEvent(models.TextChoices):
+    """What a save of a link did, kept in its history rows (the change feed reads them)."""
+
+    NEW = "new", _("new link")
+    STATUS = "status", _("status changed")
+    ENDED = "ended", _("link ended")
 
 
 _RELATIONSHIP_KIND_LABELS = dict(RelationshipKind.choices)
+PARTIAL_DATE = RegexValidator(
+    r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$",
+    _("Enter a date as YYYY, YYYY-MM or YYYY-MM-DD."),
+)
+
+
+def http_url(value):
+    """Only ``http``/``https`` addresses are stored as links (no ``javascript:``)."""
+    if value and not value.lower().startswith(("http://", "https://")):
+        raise ValidationError(_("Enter an http or https address."))
+
+
+class Source(models.Model):
+    """Where a fact comes from: a document a reader can look up. A URL is stored only
+    when someone confirmed the page exists."""
+
+    publisher = models.CharField(_("publisher"), max_length=200, validators=[no_list_separator])
+    title = models.CharField(_("title"), max_length=500, validators=[no_list_separator])
+    published = models.CharField(
+        _("date published"),
+        max_length=10,
+        validators=[PARTIAL_DATE],
+        help_text=_("YYYY, YYYY-MM or YYYY-MM-DD"),
+    )
+    url = models.URLField(_("URL"), max_length=500, blank=True, validators=[http_url])
+    checked = models.DateField(_("date checked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published", "publisher"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            models.UniqueConstraint(fields=["publisher", "title", "published", "url"], name="source_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.publisher}, {self.title} ({self.published})"
+
+
+def _first_day(year, month):
+    return datetime.date(year, month or 1, 1) if year else None
+
+
+def _period(year, month):
+    return "" if year is None else (f"{year}-{month:02d}" if month else str(year))
 
 
 class Relationship(models.Model):
-    """A supply link in the chain: ``supplier`` provides something to ``customer``."""
+    """A link in the chain: ``supplier`` provides something (``kind``) to ``customer``,
+    from one of its segments (``supplied_segment``) into one of the customer's
+    (``customer_segment``); or a tie that is not supply (an investment, a partnership)."""
 
     supplier = models.ForeignKey(
         Participant, verbose_name=_("supplier"), on_delete=models.CASCADE, related_name="supplies"
@@ -393,17 +472,51 @@ class Relationship(models.Model):
     customer = models.ForeignKey(
         Participant, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="supplied_by"
     )
-    kind = models.CharField(_("kind"), max_length=10, choices=RelationshipKind.choices)
-    evidence = models.TextField(_("evidence"), blank=True, max_length=1000)
-    evidence_url = models.URLField(_("evidence URL"), max_length=500, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=RelationshipKind.choices)
+    status = models.CharField(
+        _("status"), max_length=8, choices=LinkStatus.choices, default=LinkStatus.ACTIVE
+    )
+    since_year = models.PositiveSmallIntegerField(_("since (year)"), null=True, blank=True)
+    since_month = models.PositiveSmallIntegerField(_("since (month)"), null=True, blank=True)
+    until_year = models.PositiveSmallIntegerField(_("until (year)"), null=True, blank=True)
+    until_month = models.PositiveSmallIntegerField(_("until (month)"), null=True, blank=True)
+    supplied_segment = models.ForeignKey(
+        Segment,
+        verbose_name=_("supplied segment"),
+        help_text=_("What is supplied: one of the supplier's segments."),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="supplied_links",
+    )
+    customer_segment = models.ForeignKey(
+        Segment,
+        verbose_name=_("customer segment"),
+        help_text=_("Where the customer uses it: one of the customer's segments."),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="customer_links",
+    )
+    evidence = models.TextField(_("evidence (English)"), blank=True, max_length=1000)
+    evidence_zh = models.TextField(_("evidence (Chinese)"), blank=True, max_length=1000)
+    sources = models.ManyToManyField(
+        Source, verbose_name=_("sources"), blank=True, related_name="relationships"
+    )
+    # What the last save did and when that happened in the world (its history row keeps
+    # both: the change feed, /changes/, lists those rows; see ``note_event``).
+    event = models.CharField(max_length=8, blank=True, editable=False, choices=LinkEvent.choices)
+    event_date = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         ordering = ["kind", "supplier__name_en"]
         verbose_name = _("relationship")
         verbose_name_plural = _("relationships")
-        indexes = [models.Index(fields=["customer", "kind"], name="relationship_customer_kind")]
+        indexes = [
+            models.Index(fields=["customer", "kind"], name="relationship_customer_kind"),
+            models.Index(fields=["status", "kind"], name="relationship_status_kind"),
+            models.Index(fields=["since_year"], name="relationship_since"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(supplier=models.F("customer")), name="relationship_not_self"),
             models.UniqueConstraint(
@@ -412,16 +525,157 @@ class Relationship(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=RelationshipKind.values), name="relationship_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=LinkStatus.values), name="relationship_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(since_month__isnull=True) | Q(since_month__gte=1, since_month__lte=12),
+                name="relationship_since_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(until_month__isnull=True) | Q(until_month__gte=1, until_month__lte=12),
+                name="relationship_until_month",
+            ),
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._saved_status = None if self._state.adding else self.status
 
     def __str__(self):
         return f"{self.supplier} → {self.customer} ({self.kind})"
+
+    def save(self, *args, **kwargs):
+        # A segment not given is that side's first segment in chain order (DESIGN.md).
+        if self.supplied_segment_id is None and self.supplier_id:
+            self.supplied_segment_id = first_segment_of(self.supplier_id)
+        if self.customer_segment_id is None and self.customer_id:
+            self.customer_segment_id = first_segment_of(self.customer_id)
+        self.note_event(None if self._state.adding else self._saved_status)
+        super().save(*args, **kwargs)
+        self._saved_status = self.status
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._saved_status = instance.__dict__.get("status")
+        return instance
+
+    def note_event(self, previous_status, today=None):
+        """Set ``event`` and ``event_date``: what saving this link now does, compared with
+        the status it had (``previous_status``, None when new), and when that happened in
+        the world. A new link started at ``since`` (an ended one is recorded by its end, at
+        ``until``); an end happened at ``until``; another change of status today. Where the
+        link gives no date, the day it is recorded. The history row of the save keeps both;
+        the change feed lists those rows."""
+        today = today or timezone.localdate()
+        if previous_status is None:
+            self.event = LinkEvent.ENDED if self.status == LinkStatus.ENDED else LinkEvent.NEW
+        elif previous_status != self.status:
+            self.event = LinkEvent.ENDED if self.status == LinkStatus.ENDED else LinkEvent.STATUS
+        else:
+            self.event = ""
+        if self.event == LinkEvent.ENDED:
+            self.event_date = _first_day(self.until_year, self.until_month) or today
+        elif self.event == LinkEvent.NEW:
+            self.event_date = _first_day(self.since_year, self.since_month) or today
+        elif self.event == LinkEvent.STATUS:
+            self.event_date = today
+
+    def clean(self):
+        """Dates in order and complete, and each segment one of its side's segments (or
+        the parent of one): the messages name the field."""
+        errors = {}
+        for prefix in ("since", "until"):
+            month = getattr(self, f"{prefix}_month")
+            if month is not None and getattr(self, f"{prefix}_year") is None:
+                errors[f"{prefix}_year"] = _("A month needs a year.")
+            if month is not None and not 1 <= month <= 12:
+                errors[f"{prefix}_month"] = _("A month is from 1 to 12.")
+        since, until = (self.since_year, self.since_month or 0), (self.until_year, self.until_month or 13)
+        if self.since_year and self.until_year and until < since:
+            errors["until_year"] = _("A link cannot end before it starts.")
+        if self.status == LinkStatus.ENDED and not self.until_year:
+            errors["until_year"] = _("An ended link needs the year it ended.")
+        for field, side in (("supplied_segment", "supplier"), ("customer_segment", "customer")):
+            segment_id = getattr(self, f"{field}_id")
+            participant_id = getattr(self, f"{side}_id")
+            if segment_id is None:
+                errors[field] = _("Choose the segment.")
+            elif participant_id and segment_id not in segments_of(participant_id):
+                name = Segment.objects.filter(pk=segment_id).values_list("name_en", flat=True).first()
+                errors[field] = _(
+                    "%(segment)s is not one of the %(side)s's segments (it has no offering there)."
+                ) % {
+                    "segment": name or segment_id,
+                    "side": _("supplier") if side == "supplier" else _("customer"),
+                }
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def kind_label(self):
         """``get_kind_display()`` without rebuilding the choices at each call (a hub's
         page shows dozens of links)."""
         return _RELATIONSHIP_KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def is_tie(self):
+        return self.kind in TIES
+
+    @property
+    def since(self):
+        """``2023`` or ``2023-05``, or ""."""
+        return _period(self.since_year, self.since_month)
+
+    @property
+    def until(self):
+        return _period(self.until_year, self.until_month)
+
+    @property
+    def evidence_text(self):
+        """The evidence in the page's language, falling back to the other one."""
+        return (
+            (self.evidence_zh or self.evidence) if prefers_chinese() else (self.evidence or self.evidence_zh)
+        )
+
+    @property
+    def evidence_in_other_language(self):
+        """Whether ``evidence_text`` is not in the page's language (a fallback)."""
+        chinese = prefers_chinese()
+        return bool(self.evidence_text) and (not self.evidence_zh if chinese else not self.evidence)
+
+
+def first_segment_of(participant_id):
+    """The id of the first segment, in chain order, of participant ``participant_id``'s
+    offerings, or None."""
+    segments = Segment.objects.filter(offerings__participant_id=participant_id).distinct()
+    first = in_chain_order(segments)
+    return first[0].pk if first else None
+
+
+def segments_of(participant_id):
+    """Ids of the segments a link may name for participant ``participant_id``: those of
+    its offerings and their parents."""
+    rows = Offering.objects.filter(participant_id=participant_id).values_list(
+        "segment_id", "segment__parent_id"
+    )
+    return {pk for pair in rows for pk in pair if pk is not None}
+
+
+def parse_period(text):
+    """``"2023"`` or ``"2023-05"`` -> ``(2023, 5)``; ``""`` -> ``(None, None)``. Raises
+    ``ValueError`` for anything else."""
+    text = (text or "").strip()
+    if not text:
+        return None, None
+    year, _sep, month = text.partition("-")
+    if not (len(year) == 4 and year.isdigit()) or (month and not (len(month) == 2 and month.isdigit())):
+        raise ValueError(text)
+    month = int(month) if month else None
+    if month is not None and not 1 <= month <= 12:
+        raise ValueError(text)
+    return int(year), month
 
 
 def new_token():

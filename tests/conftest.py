@@ -63,6 +63,26 @@ def make_participant(slug, segments=("ai-chips",), **fields):
     return participant
 
 
+def make_link(supplier, customer, kind="chips", supplied=None, received=None, **fields):
+    """An active link from ``supplier`` to ``customer``; its supplied and customer
+    segments are each side's first offering's segment unless given (as slugs)."""
+
+    def segment(participant, slug):
+        if slug:
+            return Segment.objects.get(slug=slug)
+        first = participant.offerings.order_by("pk").first()
+        return first.segment if first else None
+
+    return Relationship.objects.create(
+        supplier=supplier,
+        customer=customer,
+        kind=kind,
+        supplied_segment=segment(supplier, supplied),
+        customer_segment=segment(customer, received),
+        **fields,
+    )
+
+
 @pytest.fixture
 def participant_factory(db):
     return make_participant
@@ -89,8 +109,8 @@ def small_chain(db):
         country="CN",
         open_source="partly",
     )
-    Relationship.objects.create(supplier=nvidia, customer=azure, kind="chips")
-    Relationship.objects.create(supplier=azure, customer=openai, kind="compute")
+    make_link(nvidia, azure, "chips")
+    make_link(azure, openai, "compute")
     return {"nvidia": nvidia, "cambricon": cambricon, "azure": azure, "openai": openai, "zhipu": zhipu}
 
 
@@ -157,8 +177,18 @@ def make_chain(n):
                 founded=1990 + i % 30,
             )
         )
+    first = {
+        p.pk: p.offerings.order_by("pk").values_list("segment_id", flat=True).first() for p in participants
+    }
     Relationship.objects.bulk_create(
-        Relationship(supplier=a, customer=b, kind="software", evidence=f"{a.slug} to {b.slug}")
+        Relationship(
+            supplier=a,
+            customer=b,
+            kind="software",
+            evidence=f"{a.slug} to {b.slug}",
+            supplied_segment_id=first[a.pk],
+            customer_segment_id=first[b.pk],
+        )
         for a, b in zip(participants, participants[1:], strict=False)
     )
     return participants

@@ -57,7 +57,7 @@ def _query_count(client, url):
         # session, user, segments (segment filter), two counts, the page with participants and segments
         ("/admin/directory/offering/", 6),
         # session, user, two counts, the page with suppliers and customers
-        ("/admin/directory/relationship/", 5),
+        ("/admin/directory/relationship/", 7),  # the two segment filters each list segments
         # session, user, two counts, the page with participants and reviewers
         ("/admin/directory/submission/", 5),
     ],

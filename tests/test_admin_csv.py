@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from directory.csvio.importer import EXPORT_COLUMNS
+from directory.csvio import EXPORT_COLUMNS
 from directory.models import Participant
 from tests.conftest import make_participant
 from tests.curation import make_user

@@ -17,7 +17,7 @@ from rest_framework.test import APIRequestFactory
 
 from directory import catalog
 from directory.api.serializers import ParticipantDetailSerializer, ParticipantSerializer, public_participants
-from directory.models import Participant, Relationship, Segment, Tag
+from directory.models import Participant, Relationship, Segment, Source, Tag
 from tests.conftest import make_participant, page_slugs
 
 pytestmark = pytest.mark.django_db
@@ -41,13 +41,18 @@ def chain(small_chain):
     zhipu.save()
     Relationship.objects.create(supplier=nvidia, customer=secret, kind="chips")
     Relationship.objects.create(supplier=old, customer=azure, kind="energy")
+    press = Source.objects.create(
+        publisher="Azure", title="Press release", published="2024-05", url="https://example.com/press"
+    )
     Relationship.objects.create(
         supplier=azure,
         customer=zhipu,
         kind="compute",
+        since_year=2024,
+        supplied_segment=Segment.objects.get(slug="cloud-compute"),
+        customer_segment=Segment.objects.get(slug="foundation-models"),
         evidence="Press release",
-        evidence_url="https://example.com/press",
-    )
+    ).sources.add(press)
     chips = Segment.objects.get(slug="ai-chips")
     Segment.objects.create(slug="npu", tier="upstream", name_en="NPUs", parent=chips, order=98)
     make_participant("ascend", ("npu",), name_en="Ascend", name_zh="昇腾", country="CN", kind="both")
@@ -230,32 +235,51 @@ def test_detail_contract(client, chain):
     assert azure["url"] == "http://testserver/api/participants/azure/"
     assert azure["name_en"] == "Microsoft Azure" and azure["parent"] == "microsoft"
     assert azure["segments"] == ["cloud-compute"]
+    link = {"is_supply": True, "status": "active", "until": "", "evidence_zh": "", "sources": []}
     assert azure["suppliers"] == [
         {
+            **link,
             "participant": "nvidia",
             "name_en": "NVIDIA",
             "name_zh": "英伟达",
             "kind": "chips",
+            "since": "",
+            "supplied_segment": "ai-chips",
+            "customer_segment": "cloud-compute",
             "evidence": "",
-            "evidence_url": "",
         }
     ]
     assert azure["customers"] == [
         {
+            **link,
             "participant": "openai",
             "name_en": "OpenAI",
             "name_zh": "",
             "kind": "compute",
+            "since": "",
+            "supplied_segment": "cloud-compute",
+            "customer_segment": "foundation-models",
             "evidence": "",
-            "evidence_url": "",
         },
         {
+            **link,
             "participant": "zhipu-ai",
             "name_en": "Zhipu AI",
             "name_zh": "智谱",
             "kind": "compute",
+            "since": "2024",
+            "supplied_segment": "cloud-compute",
+            "customer_segment": "foundation-models",
             "evidence": "Press release",
-            "evidence_url": "https://example.com/press",
+            "sources": [
+                {
+                    "publisher": "Azure",
+                    "title": "Press release",
+                    "published": "2024-05",
+                    "url": "https://example.com/press",
+                    "checked": None,
+                }
+            ],
         },
     ]
 
@@ -383,13 +407,16 @@ def test_list_queries_do_not_grow_with_the_data(client, chain, django_assert_num
     assert response.json()["count"] == in_ai_chips and len(response.json()["results"]) == in_ai_chips - 20
 
 
-def test_detail_queries_do_not_grow_with_the_data(client, chain, django_assert_num_queries):
-    # 1 participant joined to its parent, 1 offerings with segments, 1 tags,
-    # 1 published suppliers, 1 published customers.
-    with django_assert_num_queries(5):
+def test_detail_queries_do_not_grow_with_the_data(
+    client, chain, django_assert_num_queries, django_assert_max_num_queries
+):
+    # 1 participant joined to its parent, 1 offerings with segments, 1 tags, 1 published
+    # suppliers (links with both sides and segments), their sources, 1 published
+    # customers, their sources (none when there are no links).
+    with django_assert_max_num_queries(7):
         assert client.get("/api/participants/microsoft/").status_code == 200
     _grow(30)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         microsoft = client.get("/api/participants/microsoft/").json()
     assert len(microsoft["suppliers"]) == 30 and len(microsoft["customers"]) == 30
 

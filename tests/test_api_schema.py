@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from directory.catalog.criteria import FILTERS
-from directory.models import Relationship, Tag
+from directory.models import Relationship, Source, Tag
 from tests.conftest import make_participant
 
 pytestmark = pytest.mark.django_db
@@ -46,9 +46,16 @@ def openapi(client):
     return json.loads(response.content)
 
 
-def test_schema_is_openapi_3_with_the_three_endpoints(openapi):
+def test_schema_is_openapi_3_with_every_endpoint(openapi):
     assert openapi["openapi"].startswith("3.")
-    assert set(openapi["paths"]) == {"/api/segments/", "/api/participants/", "/api/participants/{slug}/"}
+    assert set(openapi["paths"]) == {
+        "/api/segments/",
+        "/api/participants/",
+        "/api/participants/{slug}/",
+        "/api/participants/{slug}/graph/",
+        "/api/relationships/",
+        "/api/flows/",
+    }
     assert all(set(operations) == {"get"} for operations in openapi["paths"].values())
 
 
@@ -113,12 +120,10 @@ def api_data(small_chain):
     """Enough data that generated requests find participants, pages and links."""
     small_chain["nvidia"].tags.add(Tag.objects.create(slug="gpu", name="GPU"))
     make_participant("draft-co", status="draft")
-    Relationship.objects.create(
-        supplier=small_chain["openai"],
-        customer=small_chain["zhipu"],
-        kind="partner",
-        evidence_url="https://x.test/",
+    link = Relationship.objects.create(
+        supplier=small_chain["openai"], customer=small_chain["zhipu"], kind="partnership"
     )
+    link.sources.add(Source.objects.create(publisher="X", title="Y", published="2024", url="https://x.test/"))
     for i in range(25):
         make_participant(f"filler-{i:02}", ("aigc-tools",), country="CN", founded=2000 + i)
 

@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from django.contrib.auth.models import User
 
-from directory.csvio import importer
+from directory.csvio import participants as importer
 from directory.curation import moderation as services
 from directory.models import Offering, Participant, Submission, SubmissionStatus
 

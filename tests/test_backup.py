@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from directory.csvio.importer import iter_csv
+from directory.csvio import iter_csv
 from directory.models import Participant, Relationship, Submission
 from tests.conftest import make_participant
 

@@ -15,9 +15,9 @@ from directory.catalog.cache import (
     start_new_generation,
 )
 from directory.catalog.search import refresh_search_index
-from directory.csvio.importer import import_participants
+from directory.csvio import import_participants
 from directory.models import Offering, Participant, Relationship, Segment, Status
-from tests.conftest import make_participant
+from tests.conftest import make_link, make_participant
 
 pytestmark = pytest.mark.django_db(transaction=True)  # so on_commit invalidation runs
 
@@ -67,37 +67,35 @@ def test_publishing_makes_cached_pages_and_counts_stale(client):
 
 
 @override_settings(PAGE_CACHE_SECONDS=0, COUNT_CACHE_SECONDS=300)
-def test_segment_trading_partners_are_cached_until_the_next_change(client):
+def test_a_segments_suppliers_are_kept_until_the_next_change(client):
     def suppliers():
         with CaptureQueriesContext(connection) as captured:
             response = client.get("/segments/cloud-compute/")
         aggregated = any("directory_relationship" in q["sql"] for q in captured)
-        return [(p.slug, p.links) for p in response.context["suppliers"]], aggregated
+        return [(p.slug, p.links) for p in response.context["chain"].suppliers], aggregated
 
     nvidia = make_participant("nvidia", name_en="NVIDIA")
     azure = make_participant("azure", ("cloud-compute",), name_en="Azure")
-    Relationship.objects.create(supplier=nvidia, customer=azure, kind="chips")
+    make_link(nvidia, azure, "chips")
     assert suppliers() == ([("nvidia", 1)], True)
     assert suppliers() == ([("nvidia", 1)], False)  # from the counts cache
 
     amd = make_participant("amd", name_en="AMD", status=Status.DRAFT)
-    Relationship.objects.create(supplier=amd, customer=azure, kind="chips")
+    make_link(amd, azure, "chips")
     assert suppliers() == ([("nvidia", 1)], True)  # recomputed, but AMD is a draft
     amd.status = Status.PUBLISHED
     amd.save()
     assert suppliers() == ([("amd", 1), ("nvidia", 1)], True)
 
-    # A participant joining a sub-segment joins the segment: NVIDIA now supplies two.
-    child = Segment.objects.create(
+    # A link into a sub-segment counts for its segment: NVIDIA now supplies two.
+    Segment.objects.create(
         slug="gpu-clouds",
         tier="upstream",
         name_en="GPU clouds",
         parent=Segment.objects.get(slug="cloud-compute"),
     )
-    lambda_labs = make_participant("lambda", ("ai-chips",), name_en="Lambda")
-    Relationship.objects.create(supplier=nvidia, customer=lambda_labs, kind="chips")
-    assert suppliers() == ([("amd", 1), ("nvidia", 1)], True)
-    Offering.objects.create(participant=lambda_labs, segment=child, name="GPU cloud")
+    lambda_labs = make_participant("lambda", ("gpu-clouds",), name_en="Lambda")
+    make_link(nvidia, lambda_labs, "chips")
     assert suppliers() == ([("nvidia", 2), ("amd", 1)], True)
 
 

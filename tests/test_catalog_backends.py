@@ -9,9 +9,9 @@ from django.http import QueryDict
 from django.test import override_settings
 
 from directory import catalog
-from directory.catalog import chain
 from directory.catalog.bitmap import BitmapBackend
 from directory.catalog.criteria import BY_NAME, FILTERS, ORDERINGS, Criteria, taxonomy
+from directory.catalog.flows import FlowFilter
 from directory.catalog.sql import SqlBackend
 from directory.models import Participant, Relationship, Segment
 
@@ -108,7 +108,7 @@ def test_listings_facets_and_pages_are_the_same_from_both_backends(seed):
 
 
 @pytest.mark.parametrize("seed", [4, 5])
-def test_the_chain_map_neighbours_and_relatives_are_the_same_from_both_backends(seed):
+def test_the_chain_map_segment_chains_flows_and_relatives_are_the_same_from_both_backends(seed):
     rng = random.Random(seed)
     people = _random_directory(rng, 50)
     tax = taxonomy()
@@ -120,9 +120,19 @@ def test_the_chain_map_neighbours_and_relatives_are_the_same_from_both_backends(
     for segment in tax.segments:
         assert bitmap.count_in(tax, [segment.slug]) == sql.count_in(tax, [segment.slug]), segment.slug
         assert bitmap.first_in(tax, [segment.slug], 5) == sql.first_in(tax, [segment.slug], 5), segment.slug
-        assert chain.named(bitmap.trading_partners(tax, segment.slug, 4), 4) == chain.named(
-            sql.trading_partners(tax, segment.slug, 4), 4
-        ), segment.slug
+        assert bitmap.segment_partners(tax, segment.slug) == sql.segment_partners(tax, segment.slug), (
+            segment.slug
+        )
+    countries = [
+        ("", "", ""),
+        ("chips", "", ""),
+        ("", "cn", ""),
+        ("", "", "us"),
+        ("model", "europe", "other"),
+    ]
+    for kind, supplier_group, customer_group in countries:
+        flow_filter = FlowFilter(kind, supplier_group, customer_group)
+        assert bitmap.flows(tax, flow_filter) == sql.flows(tax, flow_filter), flow_filter
     published = [p for p in people if p.status == "published"]
     pks = [p.pk for p in published]
     assert {k: sorted(v) for k, v in bitmap.segment_ids_of(pks).items()} == {
@@ -133,6 +143,11 @@ def test_the_chain_map_neighbours_and_relatives_are_the_same_from_both_backends(
         own = sorted(set(participant.offerings.values_list("segment_id", flat=True)))
         parents = sorted({tax.by_id[s].parent_id for s in own if tax.by_id[s].parent_id} - set(own))
         assert bitmap.similar(participant.pk, own, parents, 6) == sql.similar(participant.pk, own, parents, 6)
+        for segment_id in own[:2]:
+            ids = tax.ids([tax.by_id[segment_id].slug])
+            assert bitmap.alternatives(tax, participant.pk, ids, participant.country, 3) == sql.alternatives(
+                tax, participant.pk, ids, participant.country, 3
+            ), (participant.slug, segment_id)
 
 
 def test_pages_answer_the_same_with_either_backend(client):

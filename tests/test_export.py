@@ -13,9 +13,10 @@ from django.http import QueryDict, StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
 from directory import catalog
-from directory.csvio import importer
-from directory.csvio.importer import EXPORT_COLUMNS, LIST_SEPARATOR, import_participants, iter_csv
-from directory.models import Offering, Participant, Segment, Tag
+from directory.csvio import EXPORT_COLUMNS, import_participants, iter_csv
+from directory.csvio import export as importer
+from directory.csvio.common import neutralise_formula
+from directory.models import LIST_SEPARATOR, Offering, Participant, Segment, Tag
 from tests.conftest import make_chain, make_participant
 
 pytestmark = pytest.mark.django_db
@@ -103,8 +104,10 @@ def _old_export(queryset):
             "tags": LIST_SEPARATOR.join(sorted(t.name for t in participant.tags.all())),
             "parent": participant.parent.slug if participant.parent_id else "",
             "offerings": LIST_SEPARATOR.join(f"{o.segment.slug}:{o.name}" for o in offerings),
+            "last_verified": participant.last_verified.isoformat() if participant.last_verified else "",
+            "notes": participant.notes,
         }
-        lines.append(writer.writerow([importer.neutralise_formula(values[c]) for c in EXPORT_COLUMNS]))
+        lines.append(writer.writerow([neutralise_formula(values[c]) for c in EXPORT_COLUMNS]))
     return "".join(lines)
 
 
@@ -152,13 +155,13 @@ def test_row_format_is_pinned(rich_chain):
     exported = "".join(iter_csv(Participant.objects.filter(slug="sub-lab")))
     assert exported == (
         "name_en,name_zh,segment,website,country,founded,open_source,description_en,slug,"
-        "description_zh,kind,tags,parent,offerings\r\n"
+        "description_zh,kind,tags,parent,offerings,last_verified,notes\r\n"
         "'+Sub Lab,'-子实验室,industry-apps|ai-chips|cloud-compute|foundation-models,"
         "https://sub.example.cn/,CN,2019,partly,"
         '"\'@handle, ""quoted"", and a\nsecond line",sub-lab,\'\t制表符开头的中文说明,research,'
         "GPU|Zeta|rag|中文标签,holding,"
         "industry-apps:智能客服|ai-chips:=SUM(A1)|ai-chips:Zeta NPU|ai-chips:alpha TPU|"
-        "cloud-compute:'quoted cloud|foundation-models:+Sub Lab offering\r\n"
+        "cloud-compute:'quoted cloud|foundation-models:+Sub Lab offering,,\r\n"
     )
 
 

@@ -15,7 +15,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from directory.csvio.importer import ImportFileError, import_participants, iter_csv
+from directory.csvio import ImportFileError, import_participants, iter_csv
 from directory.models import PROPOSAL_FIELDS, Participant, Submission
 from tests.submission_data import new_listing
 

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from directory.csvio.importer import EXPORT_COLUMNS, import_participants, import_relationships, iter_csv
+from directory.csvio import EXPORT_COLUMNS, import_participants, import_relationships, iter_csv
 from directory.models import Offering, Participant, Relationship, Tag
 from tests.conftest import make_participant
 

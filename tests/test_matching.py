@@ -4,7 +4,7 @@ public form, the admin review page and the importer all find the same matches.""
 import pytest
 from django.contrib.auth.models import User
 
-from directory.csvio.importer import import_participants
+from directory.csvio import import_participants
 from directory.curation.matching import find_duplicates, new_slug, same_organisation
 from directory.models import Participant, Submission
 from directory.urls_util import site_of

@@ -57,7 +57,7 @@ def test_segment_tier_must_be_known():
 def test_relationship_never_links_a_participant_to_itself():
     p = make_participant("solo")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Relationship.objects.create(supplier=p, customer=p, kind="partner")
+        Relationship.objects.create(supplier=p, customer=p, kind="partnership")
 
 
 def test_relationship_unique_per_supplier_customer_kind():
@@ -65,7 +65,7 @@ def test_relationship_unique_per_supplier_customer_kind():
     Relationship.objects.create(supplier=a, customer=b, kind="chips")
     with pytest.raises(IntegrityError), transaction.atomic():
         Relationship.objects.create(supplier=a, customer=b, kind="chips")
-    Relationship.objects.create(supplier=a, customer=b, kind="partner")
+    Relationship.objects.create(supplier=a, customer=b, kind="partnership")
     with pytest.raises(IntegrityError), transaction.atomic():
         Relationship.objects.create(supplier=b, customer=a, kind="telepathy")
     assert Relationship.objects.count() == 2

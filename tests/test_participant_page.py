@@ -6,7 +6,7 @@ import re
 import pytest
 from django.test import override_settings
 
-from directory.models import Offering, Participant, Relationship, Segment, Tag
+from directory.models import Offering, Participant, Relationship, Segment, Source, Tag
 from tests.conftest import make_chain, make_participant
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,15 @@ def azure(small_chain):
         participant=azure, segment=Segment.objects.get(slug="training-tuning"), name="Azure AI Foundry"
     )
     Relationship.objects.filter(supplier=small_chain["nvidia"], customer=azure).update(
-        evidence="ND H100 v5 virtual machines.", evidence_url="https://example.com/nd-h100"
+        evidence="ND H100 v5 virtual machines.", evidence_zh="ND H100 v5 虚拟机。", since_year=2023
+    )
+    Relationship.objects.get(supplier=small_chain["nvidia"], customer=azure).sources.add(
+        Source.objects.create(
+            publisher="Microsoft",
+            title="ND H100 v5 announcement",
+            published="2023-03",
+            url="https://example.com/nd-h100",
+        )
     )
     draft = make_participant("draft-lab", ("foundation-models",), status="draft")
     Relationship.objects.create(supplier=azure, customer=draft, kind="compute")
@@ -71,12 +79,13 @@ def test_suppliers_and_customers_with_kind_and_evidence(client, azure):
     # The draft customer is not public.
     customers = response.context["profile"].customers
     assert [(r.customer.slug, r.kind) for r in customers] == [("openai", "compute")]
-    assert "supplies chips to Microsoft Azure" in body
-    assert "Microsoft Azure supplies compute to" in body
+    assert '<span class="rel-kind">supplies chips to</span> <strong>Microsoft Azure</strong>' in body
+    assert '<strong>Microsoft Azure</strong> <span class="rel-kind">supplies compute to</span>' in body
+    assert "since 2023" in body and "Microsoft, <a" in body and "ND H100 v5 announcement" in body
     assert "ND H100 v5 virtual machines." in body and 'href="https://example.com/nd-h100"' in body
     assert "draft-lab" not in body
     chinese = client.get("/participants/azure/", headers={"accept-language": "zh-CN"}).content.decode()
-    assert '<span class="rel-kind">供应芯片给 ' in chinese
+    assert '<span class="rel-kind">供应芯片给</span>' in chinese and "ND H100 v5 虚拟机。" in chinese
 
 
 def test_parent_subsidiaries_and_similar(client, azure, small_chain):
@@ -193,9 +202,11 @@ def test_query_count_is_constant(client, db, django_assert_num_queries, size):
     )
     with override_settings(COUNT_CACHE_SECONDS=3600):
         client.get("/participants/")  # builds the bitmap index, kept for the generation
-        # participant with parent, tags, offerings with segments, suppliers and customers
-        # (one query), subsidiaries and similar participants (ranked by the index; one)
-        with django_assert_num_queries(5):
+        # participant with parent, tags, offerings with segments; its links (both sides,
+        # segments) and their sources; the dependencies one and two steps up and down
+        # (four) and their names; subsidiaries, similar participants and alternatives
+        # (ranked by the in-memory indexes; one query for their names)
+        with django_assert_num_queries(11):
             response = client.get(middle.get_absolute_url())
     assert response.status_code == 200
     # everyone else sends data, and the one before it in the chain also software

@@ -9,7 +9,8 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from directory.catalog import cache as caching
-from directory.catalog.bitmap import build_index, facet_index, link_index
+from directory.catalog.bitmap import build_index, chain_index, facet_index
+from directory.catalog.criteria import taxonomy
 from directory.models import Participant, Relationship
 
 from .conftest import make_participant
@@ -32,33 +33,34 @@ def test_a_process_takes_the_indexes_another_built_for_this_generation(varied, d
     )
     caching.start_new_generation()
     _another_process()
-    with django_assert_num_queries(3):  # the first process builds both: 2 + 1 queries
+    # The first process builds both: the segments, the bitmap index (2), the links.
+    with django_assert_num_queries(4):
         index = facet_index()
-        links = link_index(index)
+        links = chain_index(index, taxonomy())
     _another_process()
-    with django_assert_num_queries(0):  # the next one takes both from the cache
+    with django_assert_num_queries(1):  # the next one takes both from the cache (the segments: 1)
         shared = facet_index()
-        assert link_index(shared) == links
+        assert chain_index(shared, taxonomy()) == links
     assert shared.pks == index.pks and shared.segment == index.segment and shared.build_id == index.build_id
     # After a change, a copy of the generation before is never taken.
     caching.start_new_generation()
     _another_process()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         facet_index()
-        link_index(facet_index())
+        chain_index(facet_index(), taxonomy())
 
 
 @override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=True)
 def test_link_arrays_are_taken_only_with_the_index_they_are_numbered_by(varied, django_assert_num_queries):
     caching.start_new_generation()
     _another_process()
-    link_index(facet_index())
+    chain_index(facet_index(), taxonomy())
     # A process that built its own index in the same generation (a change committed while
     # the two built theirs) must not use arrays numbered by the other's.
     _another_process()
     own = build_index()
-    with django_assert_num_queries(1):
-        link_index(own)
+    with django_assert_num_queries(2):  # the segments, the links
+        chain_index(own, taxonomy())
 
 
 @override_settings(COUNT_CACHE_SECONDS=3600, SHARE_INDEXES=False)

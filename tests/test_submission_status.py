@@ -34,7 +34,7 @@ def test_new_listing_status_page_shows_what_was_sent(client, small_chain, django
         client,
         offerings=[{"segment": "foundation-models", "name": "Kimi k2", "url": "https://kimi.ai/"}],
         suppliers=[("nvidia", "chips")],
-        customers=[("zhipu-ai", "partner")],
+        customers=[("zhipu-ai", "partnership")],
     )
     # the submission; segment names of its offerings; names of the linked participants
     with django_assert_max_num_queries(3):

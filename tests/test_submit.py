@@ -84,7 +84,7 @@ def test_new_listing_is_stored_as_one_pending_submission(client, small_chain, dj
             {"segment": "aigc-tools", "name": "Kimi Chat", "url": "https://kimi.ai/"},
         ],
         suppliers=[("nvidia", "chips"), ("azure", "compute")],
-        customers=[("zhipu-ai", "partner")],
+        customers=[("zhipu-ai", "partnership")],
     )
     # segments; duplicate candidates (participants, pending submissions); the
     # participant and relation CHECK probes; one FK probe per offering's segment; the
@@ -115,7 +115,7 @@ def test_new_listing_is_stored_as_one_pending_submission(client, small_chain, dj
             {"participant": "nvidia", "kind": "chips"},
             {"participant": "azure", "kind": "compute"},
         ],
-        "customers": [{"participant": "zhipu-ai", "kind": "partner"}],
+        "customers": [{"participant": "zhipu-ai", "kind": "partnership"}],
         "confirmed_different": False,
     }
     assert submission.original == {}

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
-from directory.csvio.importer import import_participants
+from directory.csvio import import_participants
 from directory.curation.moderation import approve_submission
-from directory.models import Offering, Participant, Relationship, Submission, Tag
+from directory.models import Offering, Participant, Relationship, Source, Submission, Tag
 from tests.conftest import make_participant
 from tests.curation import PASSWORD, make_user
 from tests.submission_data import new_listing
@@ -96,9 +96,14 @@ def hostile(small_chain):
     assert participant.name_en == f"Evil {PAYLOAD}"  # stored exactly as sent
     tag = Tag.objects.create(slug="evil-tag", name=PAYLOAD[:60])
     participant.tags.add(tag)
-    Relationship.objects.filter(customer=participant).update(
-        evidence=f"Evidence {PAYLOAD}", evidence_url=HOSTILE_URL
+    Relationship.objects.filter(customer=participant).update(evidence=f"Evidence {PAYLOAD}")
+    source = Source.objects.create(
+        publisher=f"Pub {PAYLOAD}"[:200].replace("|", "/"),
+        title=f"T {PAYLOAD}"[:500].replace("|", "/"),
+        url=HOSTILE_URL,
     )
+    for link in Relationship.objects.filter(customer=participant):
+        link.sources.add(source)
     participant.refresh_from_db()
     return participant, submission
 
@@ -108,7 +113,7 @@ def _bypass_validation(participant):
     (a raw SQL fix, an old backup)."""
     Participant.objects.filter(pk=participant.pk).update(website=f" {JS_URL}")
     Offering.objects.filter(participant=participant).update(url="JavaScript:alert(1)")
-    Relationship.objects.filter(customer=participant).update(evidence_url="\tjavascript:alert(1)")
+    Source.objects.filter(relationships__customer=participant).update(url="\tjavascript:alert(1)")
 
 
 def _public_pages(participant, submission):

@@ -11,7 +11,13 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from directory.models import Offering, Participant, Relationship, Segment, Status, Tag
+from directory.models import Offering, Participant, Relationship, Segment, Source, Status, Tag
+
+
+def _links():
+    return Relationship.objects.select_related(
+        "supplier", "customer", "supplied_segment", "customer_segment"
+    ).prefetch_related("sources")
 
 
 def public_participants(relationships=False):
@@ -35,15 +41,15 @@ def public_participants(relationships=False):
         queryset = queryset.prefetch_related(
             Prefetch(
                 "supplied_by",
-                queryset=Relationship.objects.filter(supplier__status=Status.PUBLISHED).select_related(
-                    "supplier"
-                ),
+                queryset=_links()
+                .filter(supplier__status=Status.PUBLISHED)
+                .order_by("kind", "supplier__name_en"),
                 to_attr="public_suppliers",
             ),
             Prefetch(
                 "supplies",
-                queryset=Relationship.objects.filter(customer__status=Status.PUBLISHED)
-                .select_related("customer")
+                queryset=_links()
+                .filter(customer__status=Status.PUBLISHED)
                 .order_by("kind", "customer__name_en"),
                 to_attr="public_customers",
             ),
@@ -111,19 +117,78 @@ class OfferingSerializer(_FieldsBuiltOnce, serializers.ModelSerializer):
         fields = ["segment", "name", "description", "url"]
 
 
-class _LinkSerializer(serializers.Serializer):
-    """One supply link seen from one end; ``other`` names the participant at the far end."""
+class SourceSerializer(serializers.ModelSerializer):
+    """Where a fact comes from; ``url`` only where the page was confirmed to exist."""
+
+    class Meta:
+        model = Source
+        fields = ["publisher", "title", "published", "url", "checked"]
+
+
+class RelationshipSerializer(serializers.ModelSerializer):
+    """A link: ``supplier`` provides ``kind`` to ``customer`` (or a tie that is not
+    supply: ``investment``, ``partnership``), with its status, dates, segments, evidence
+    in both languages and sources."""
+
+    supplier = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    customer = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    supplier_name = serializers.CharField(source="supplier.name_en", read_only=True)
+    customer_name = serializers.CharField(source="customer.name_en", read_only=True)
+    supplied_segment = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    customer_segment = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    is_supply = serializers.SerializerMethodField(help_text="False for investments and partnerships.")
+    since = serializers.CharField(read_only=True, help_text="YYYY or YYYY-MM; empty when unknown.")
+    until = serializers.CharField(read_only=True, help_text="YYYY or YYYY-MM; empty unless it ended or will.")
+    sources = SourceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Relationship
+        fields = [
+            "supplier",
+            "supplier_name",
+            "customer",
+            "customer_name",
+            "kind",
+            "is_supply",
+            "status",
+            "since",
+            "until",
+            "supplied_segment",
+            "customer_segment",
+            "evidence",
+            "evidence_zh",
+            "sources",
+        ]
+
+    def get_is_supply(self, link) -> bool:
+        return not link.is_tie
+
+
+class _EndSerializer(RelationshipSerializer):
+    """A link seen from one participant's page: ``participant``, ``name_en`` and
+    ``name_zh`` name the other end."""
 
     other = None
-
     participant = serializers.SerializerMethodField(help_text="Slug of the participant at the other end.")
     name_en = serializers.SerializerMethodField()
     name_zh = serializers.SerializerMethodField()
-    kind = serializers.ChoiceField(choices=Relationship._meta.get_field("kind").choices, read_only=True)
-    evidence = serializers.CharField(read_only=True)
-    evidence_url = serializers.CharField(
-        read_only=True, help_text="A public source for the link; may be empty."
-    )
+
+    class Meta(RelationshipSerializer.Meta):
+        fields = [
+            "participant",
+            "name_en",
+            "name_zh",
+            "kind",
+            "is_supply",
+            "status",
+            "since",
+            "until",
+            "supplied_segment",
+            "customer_segment",
+            "evidence",
+            "evidence_zh",
+            "sources",
+        ]
 
     def get_participant(self, link) -> str:
         return getattr(link, self.other).slug
@@ -135,14 +200,14 @@ class _LinkSerializer(serializers.Serializer):
         return getattr(link, self.other).name_zh
 
 
-class SupplierSerializer(_LinkSerializer):
-    """An upstream supplier of the participant."""
+class SupplierLinkSerializer(_EndSerializer):
+    """A link into the participant, from ``participant`` (its supplier or investor)."""
 
     other = "supplier"
 
 
-class CustomerSerializer(_LinkSerializer):
-    """A downstream customer of the participant."""
+class CustomerLinkSerializer(_EndSerializer):
+    """A link out of the participant, to ``participant`` (its customer)."""
 
     other = "customer"
 
@@ -207,8 +272,12 @@ class ParticipantDetailSerializer(ParticipantSerializer):
     """A published participant with its published suppliers (upstream) and customers
     (downstream)."""
 
-    suppliers = SupplierSerializer(source="public_suppliers", many=True, read_only=True)
-    customers = CustomerSerializer(source="public_customers", many=True, read_only=True)
+    suppliers = SupplierLinkSerializer(
+        source="public_suppliers", many=True, read_only=True, help_text="Links into it (supply and ties)."
+    )
+    customers = CustomerLinkSerializer(
+        source="public_customers", many=True, read_only=True, help_text="Links out of it (supply and ties)."
+    )
 
     class Meta(ParticipantSerializer.Meta):
         fields = [*ParticipantSerializer.Meta.fields, "suppliers", "customers"]
@@ -223,3 +292,50 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text="For a 400: the messages for each malformed parameter.",
     )
+
+
+class FlowSerializer(serializers.Serializer):
+    """Active supply links from one top-level segment into another."""
+
+    supplied_segment = serializers.CharField()
+    customer_segment = serializers.CharField()
+    links = serializers.IntegerField()
+    with_the_flow = serializers.BooleanField(
+        help_text="False when it runs against the chain's usual direction."
+    )
+
+
+class FlowsSerializer(serializers.Serializer):
+    """The flows of /api/flows/: ``count`` flows holding ``total_links`` links."""
+
+    count = serializers.IntegerField()
+    total_links = serializers.IntegerField()
+    results = FlowSerializer(many=True)
+
+
+class GraphNodeSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name_en = serializers.CharField()
+    name_zh = serializers.CharField()
+    country = serializers.CharField()
+    level = serializers.IntegerField(
+        help_text="Steps from the participant: negative upstream, positive downstream."
+    )
+    segment = serializers.CharField(allow_null=True, help_text="The segment of what it supplies on the way.")
+
+
+class GraphEdgeSerializer(serializers.Serializer):
+    supplier = serializers.CharField()
+    customer = serializers.CharField()
+    kind = serializers.CharField()
+    supplied_segment = serializers.CharField(allow_null=True)
+
+
+class GraphSerializer(serializers.Serializer):
+    """A participant's active supply dependencies, ``depth`` steps up and down."""
+
+    participant = serializers.CharField()
+    depth = serializers.IntegerField()
+    truncated = serializers.BooleanField(help_text="True when a level had more participants than shown.")
+    nodes = GraphNodeSerializer(many=True)
+    edges = GraphEdgeSerializer(many=True)

@@ -14,23 +14,33 @@ from django.http import Http404, JsonResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import generics
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from directory import catalog
+from directory.api.filters import RelationshipFilter
 from directory.api.serializers import (
     ErrorSerializer,
+    FlowSerializer,
+    FlowsSerializer,
+    GraphSerializer,
     ParticipantDetailSerializer,
     ParticipantSerializer,
+    RelationshipSerializer,
     SegmentSerializer,
     public_participants,
 )
 from directory.catalog.cache import remember_each
 from directory.catalog.criteria import FILTERS, ORDERINGS, RELEVANCE, InvalidCriteria
+from directory.catalog.flows import KIND_LABELS
+from directory.countries import COUNTRY_GROUPS
+from directory.models import Participant
 
 PAGE_SIZE_MIN = 20
 PAGE_SIZE_MAX = 100
@@ -258,6 +268,141 @@ class ParticipantDetail(CachedReadMixin, generics.RetrieveAPIView):
             return super().get_object()
         except Http404:
             raise NotFound(_("No published participant has the slug “%(slug)s”.") % self.kwargs) from None
+
+
+class _StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's DRF backend: an invalid filter is a 400 naming the parameter."""
+
+
+@extend_schema(
+    summary="Links between published participants",
+    parameters=PAGE_PARAMETERS,
+    responses={200: RelationshipSerializer(many=True), **ERRORS},
+)
+class RelationshipList(CachedReadMixin, generics.ListAPIView):
+    """Every link between two published participants (supply and ties), newest first,
+    filtered by ``supplier``, ``customer``, ``kind``, ``status``, ``supplied_segment``,
+    ``customer_segment``, ``since_from``, ``since_to`` and ``country`` (of either side)."""
+
+    serializer_class = RelationshipSerializer
+    pagination_class = Pagination
+    filter_backends = [_StrictFilterBackend]
+    filterset_class = RelationshipFilter
+
+    def get_queryset(self):
+        return catalog.links()
+
+
+FLOW_PARAMETERS = [
+    OpenApiParameter("kind", {"type": "string", "enum": [*KIND_LABELS, ""]}, description="What is supplied."),
+    *(
+        OpenApiParameter(
+            name,
+            {"type": "string", "enum": [*COUNTRY_GROUPS, ""]},
+            description=f"Country group of the {side}: " + ", ".join(COUNTRY_GROUPS) + ".",
+        )
+        for name, side in (("supplier_group", "supplier"), ("customer_group", "customer"))
+    ),
+]
+
+
+@extend_schema(
+    summary="Supply flows between the chain's segments",
+    parameters=FLOW_PARAMETERS,
+    responses={200: FlowsSerializer, 400: ERRORS[400], 429: ERRORS[429]},
+)
+class FlowList(CachedReadMixin, generics.GenericAPIView):
+    """The numbers of /chain/flows/: active supply links by (supplied top-level segment,
+    customer top-level segment), largest first, with the page's filters."""
+
+    serializer_class = FlowSerializer
+
+    def get(self, request, *args, **kwargs):
+        flow_filter, errors = catalog.FlowFilter.parse(request.query_params)
+        if errors:
+            raise ValidationError({name: [str(message)] for name, message in errors.items()})
+        table = catalog.flow_table(flow_filter)
+        return Response(
+            {  # the shape of FlowsSerializer
+                "count": len(table.rows),
+                "total_links": table.total,
+                "results": FlowSerializer(
+                    [
+                        {
+                            "supplied_segment": a.slug,
+                            "customer_segment": b.slug,
+                            "links": n,
+                            "with_the_flow": w,
+                        }
+                        for a, b, n, w in table.rows
+                    ],
+                    many=True,
+                ).data,
+            }
+        )
+
+
+@extend_schema(
+    summary="One participant's dependency graph",
+    parameters=[
+        OpenApiParameter(
+            "depth",
+            {"type": "integer", "minimum": 1, "maximum": 3, "default": 1},
+            description="Steps up and down.",
+        )
+    ],
+    responses={200: GraphSerializer, **ERRORS},
+)
+class ParticipantGraph(CachedReadMixin, generics.GenericAPIView):
+    """The active supply links around a published participant: its suppliers and their
+    suppliers (negative levels), its customers and theirs (positive levels)."""
+
+    serializer_class = GraphSerializer
+
+    def get(self, request, slug):
+        depth = _whole_number(request.query_params.get("depth"), 1)
+        if depth is None or not 1 <= depth <= 3:
+            raise ValidationError({"depth": [_("Must be a whole number from 1 to 3.")]})
+        participant = Participant.objects.published().filter(slug=slug).first()
+        if participant is None:
+            raise NotFound(_("No published participant has the slug “%(slug)s”.") % {"slug": slug})
+        graph = catalog.graph(participant, depth)
+        segments = {s.pk: s.slug for s in catalog.segments()}
+        nodes = [_node(participant, 0, None)]
+        for sign, levels in ((-1, graph.levels_up), (1, graph.levels_down)):
+            for step, level in enumerate(levels, 1):
+                nodes += [_node(p, sign * step, segments.get(segment)) for p, segment in level]
+        slugs = {n["id"]: n["slug"] for n in nodes}
+        edges = [
+            {
+                "supplier": slugs[a],
+                "customer": slugs[b],
+                "kind": kind,
+                "supplied_segment": segments.get(segment),
+            }
+            for a, b, kind, segment in graph.edges
+            if a in slugs and b in slugs
+        ]
+        data = {
+            "participant": slug,
+            "depth": depth,
+            "truncated": graph.truncated,
+            "nodes": nodes,
+            "edges": edges,
+        }
+        return Response(GraphSerializer(data).data)
+
+
+def _node(participant, level, segment):
+    return {
+        "id": participant.pk,
+        "slug": participant.slug,
+        "name_en": participant.name_en,
+        "name_zh": participant.name_zh,
+        "country": participant.country,
+        "level": level,
+        "segment": segment,
+    }
 
 
 class SchemaView(SpectacularAPIView):

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from directory.catalog.cache import directory_changed
 from directory.catalog.search import index_text
-from directory.models import TIER_ORDER, Offering, Participant, Relationship, Segment, Tag
+from directory.csvio.common import analyze
+from directory.models import TIER_ORDER, Offering, Participant, Relationship, Segment, Source, Tag
 
 SLUG_PREFIX = "syn-"
 # Rough shape of the real market: many more application and tool makers than chip makers.
@@ -204,7 +205,10 @@ def generate_synthetic(count, batch_size=5000, seed=1, progress=None):
     first = int(start[len(SLUG_PREFIX) :]) + 1 if start else 1
     batches = [range(b, min(b + batch_size, first + count)) for b in range(first, first + count, batch_size)]
     tier_members = {tier: [] for tier in TIER_ORDER}  # ids by the tier of their main segment
+    main_segment = {}  # id -> the id of its main segment (what it supplies, where it buys)
     seen_links = set()
+    sources = _sources()
+    first_link = (Relationship.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     created = 0
     with ThreadPoolExecutor(max_workers=1) as builder:
         upcoming = builder.submit(_build_batch, build_rng, batches[0], segments) if batches else None
@@ -218,7 +222,8 @@ def generate_synthetic(count, batch_size=5000, seed=1, progress=None):
                 for pk, (_, offers) in zip(ids, rows, strict=True):
                     tier = offers[0][0].tier
                     tier_members[tier].append(pk)
-                    links.extend(_relationships(link_rng, pk, tier, tier_members, seen_links))
+                    main_segment[pk] = offers[0][0].pk
+                    links.extend(_relationships(link_rng, pk, tier, tier_members, seen_links, main_segment))
                 _insert(
                     Offering,
                     [
@@ -236,12 +241,74 @@ def generate_synthetic(count, batch_size=5000, seed=1, progress=None):
             created += len(ids)
             if progress:
                 progress(created, count)
+    _cite_and_record(first_link, sources)
+    analyze(
+        [
+            Participant,
+            Offering,
+            Participant.tags.through,
+            Relationship,
+            Relationship.sources.through,
+            Relationship.history.model,
+        ]
+    )
     return created
 
 
-def _relationships(rng, pk, tier, tier_members, seen):
+SOURCES = 1000  # synthetic sources the synthetic links cite, one each
+PUBLISHER = "syn-publisher"  # marks them as synthetic
+
+
+def _sources():
+    """The ids of ``SOURCES`` synthetic sources (created once), lowest first."""
+    existing = list(Source.objects.filter(publisher=PUBLISHER).order_by("pk").values_list("pk", flat=True))
+    if len(existing) < SOURCES:
+        Source.objects.bulk_create(
+            Source(
+                publisher=PUBLISHER,
+                title=f"[synthetic source {i}]",
+                published=str(2015 + i % 12),
+            )
+            for i in range(len(existing), SOURCES)
+        )
+        existing = list(
+            Source.objects.filter(publisher=PUBLISHER).order_by("pk").values_list("pk", flat=True)
+        )
+    return existing
+
+
+def _cite_and_record(first_link, sources):
+    """Give each synthetic link from ``first_link`` on one synthetic source and a history
+    row (what the change feed lists), each with one INSERT … SELECT."""
+    links, cites = Relationship._meta.db_table, Relationship.sources.through._meta.db_table
+    history = Relationship.history.model._meta.db_table
+    tracked = [
+        f.column
+        for f in Relationship.history.model._meta.concrete_fields
+        if not f.column.startswith("history_")
+    ]
+    columns = ", ".join(tracked)
+    now = timezone.now()
+    sources_table = Source._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {cites} (relationship_id, source_id) SELECT r.id, s.id FROM {links} r "
+            f"JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS n FROM {sources_table} "
+            f"WHERE publisher = %s) s ON s.n = r.id % %s WHERE r.id >= %s AND r.evidence = 'synthetic'",
+            [PUBLISHER, len(sources), first_link],
+        )
+        cursor.execute(
+            f"INSERT INTO {history} ({columns}, history_date, history_change_reason, history_type) "
+            f"SELECT {columns}, %s, 'synthetic', '+' FROM {links} WHERE id >= %s AND evidence = 'synthetic'",
+            [now, first_link],
+        )
+
+
+def _relationships(rng, pk, tier, tier_members, seen, main_segment):
     """About two links to already-created participants: 70 % with the tier upstream of
-    this one as supplier, 20 % within the tier, 10 % anywhere."""
+    this one as supplier, 20 % within the tier, 10 % anywhere. One in ten is a tie
+    (investment or partnership); 80 % are active, 10 % planned, 10 % ended; each from the
+    supplier's main segment into the customer's, with a start between 2015 and 2026."""
     links = []
     position = TIER_ORDER.index(tier)
     for _ in range(rng.choice([1, 2, 2, 3])):
@@ -258,14 +325,33 @@ def _relationships(rng, pk, tier, tier_members, seen):
         if other == pk:
             continue
         supplier, customer = (other, pk) if upstream else (pk, other)
-        kind = rng.choice(["chips", "compute", "data", "model", "software", "partner"])
+        kind = rng.choice(LINK_KINDS)
         if (supplier, customer, kind) in seen:
             continue
         seen.add((supplier, customer, kind))
-        links.append(
-            Relationship(supplier_id=supplier, customer_id=customer, kind=kind, evidence="synthetic")
+        status = rng.choices(["active", "planned", "ended"], weights=[8, 1, 1])[0]
+        since = rng.randint(2015, 2026)
+        link = Relationship(
+            supplier_id=supplier,
+            customer_id=customer,
+            kind=kind,
+            status=status,
+            since_year=since,
+            since_month=rng.choice([None, rng.randint(1, 12)]),
+            until_year=min(since + rng.randint(0, 3), 2026) if status == "ended" else None,
+            supplied_segment_id=main_segment[supplier],
+            customer_segment_id=main_segment[customer],
+            evidence="synthetic",
         )
+        link.note_event(None)
+        links.append(link)
     return links
+
+
+LINK_KINDS = ["chips", "compute", "data", "model", "software", "hardware", "service", "energy"] * 2 + [
+    "investment",
+    "partnership",
+]
 
 
 def _columns(model, skip=("id", "search_vector")):
@@ -341,20 +427,31 @@ def clear_synthetic():
         "offering": Offering._meta.db_table,
         "relationship": Relationship._meta.db_table,
         "tags": Participant.tags.through._meta.db_table,
+        "cites": Relationship.sources.through._meta.db_table,
+        "history": Relationship.history.model._meta.db_table,
     }
     synthetic = f"SELECT id FROM {tables['participant']} WHERE is_synthetic"  # noqa: S608
+    links = (
+        f"SELECT id FROM {tables['relationship']} "
+        f"WHERE supplier_id IN ({synthetic}) OR customer_id IN ({synthetic})"
+    )
     statements = [  # table names come from the models, not from input
+        f"DELETE FROM {tables['cites']} WHERE relationship_id IN ({links})",
+        f"DELETE FROM {tables['history']} WHERE history_change_reason = 'synthetic'",
         f"DELETE FROM {tables['relationship']} "
         f"WHERE supplier_id IN ({synthetic}) OR customer_id IN ({synthetic})",
         f"DELETE FROM {tables['offering']} WHERE participant_id IN ({synthetic})",
         f"DELETE FROM {tables['tags']} WHERE participant_id IN ({synthetic})",
         f"UPDATE {tables['participant']} SET parent_id = NULL WHERE parent_id IN ({synthetic})",
         f"DELETE FROM {tables['participant']} WHERE is_synthetic",
+        f"DELETE FROM {Source._meta.db_table} WHERE publisher = '{PUBLISHER}'",
     ]
     with transaction.atomic(), connection.cursor() as cursor:
+        deleted = 0
         for sql in statements:
             cursor.execute(sql)
-        deleted = cursor.rowcount
+            if sql.startswith(f"DELETE FROM {tables['participant']}"):
+                deleted = cursor.rowcount
         directory_changed()
     if deleted and connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:

@@ -8,9 +8,13 @@ this package:
 - ``listing(criteria, page, page_size)``: one page of participants matching a
   ``Criteria`` (``criteria.py``), with its total, facets and notes.
 - ``chain_map()``: the tiers and segment panels of the home page, with the stats strip.
-- ``segment(slug)``, ``segment_children(segment)``, ``neighbours(segment)``,
-  ``trading_partners(segment)``: what a segment page shows around its listing.
-- ``profile(slug)``: everything a participant's page shows.
+- ``segment(slug)``, ``segment_children(segment)``, ``segment_chain(segment)``: what a
+  segment page shows around its listing (canonical neighbours, suppliers into it,
+  customers of it, concentration).
+- ``flow_table(flow_filter)``, ``links(...)``, ``changes(...)``: the chain's flows, the
+  links behind them, and what changed.
+- ``profile(slug)``, ``graph(participant, depth)``: everything a participant's page
+  shows (links, dependencies, alternatives), and its dependency graph.
 - ``export(criteria)``: every participant matching the criteria, for the CSV export.
 - ``segments()``, ``segment_counts()``, ``recently_published(n)``, ``sitemap_participants()``.
 
@@ -22,13 +26,17 @@ answers, which ``tests/test_catalog_backends.py`` checks on random data.
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Prefetch
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from directory.catalog import chain, search
+from directory.catalog import links as links_module
 from directory.catalog.bitmap import BitmapBackend
 from directory.catalog.cache import remember
 from directory.catalog.criteria import Criteria, taxonomy
+from directory.catalog.flows import FlowFilter
+from directory.catalog.links import dependency_graph, link_list, participant_links
 from directory.catalog.listing import (
     FACETS,
     SEGMENT_FACETS,
@@ -39,7 +47,7 @@ from directory.catalog.listing import (
 )
 from directory.catalog.sql import SqlBackend
 from directory.countries import country_name
-from directory.models import Offering, Participant, Relationship, Status
+from directory.models import Offering, Participant
 
 BACKENDS = {"bitmap": BitmapBackend, "sql": SqlBackend}
 
@@ -61,11 +69,6 @@ def segment(slug):
 
 def segment_children(segment_):
     return taxonomy().children(segment_)
-
-
-def neighbours(segment_):
-    """``(upstream, downstream)``: the segments before and after ``segment_`` in the chain."""
-    return chain.neighbour_segments(segment_, taxonomy())
 
 
 def listing(criteria, page=None, page_size=None, facets=FACETS, strict=False, notes=None):
@@ -112,14 +115,41 @@ def segment_counts():
     return {s.pk: source.count_in(tax, [s.slug]) for s in tax.segments}
 
 
-def trading_partners(segment_, cap=chain.NEIGHBOUR_CAP):
-    """``(suppliers, customers)``: the participants with the most supply links into, and
-    out of, the segment's participants, each with ``links``; kept until the next change."""
+def segment_chain(segment_):
+    """The chain around a segment (``chain.SegmentChain``): its canonical neighbours,
+    the participants supplying into it and buying from it, and its concentration; kept
+    until the directory changes."""
+    return remember(
+        "segment-chain", (segment_.slug,), lambda: chain.segment_chain(backend(), taxonomy(), segment_)
+    )
 
-    def compute():
-        return chain.named(backend().trading_partners(taxonomy(), segment_.slug, cap), cap)
 
-    return remember("trading-partners", (segment_.slug, cap), compute)
+def flow_table(flow_filter=None):
+    """The supply flows between top-level segments (``chain.FlowTable``) under a
+    ``FlowFilter``, kept until the directory changes."""
+    flow_filter = flow_filter or FlowFilter()
+    return remember("flows", (flow_filter,), lambda: chain.flow_table(backend(), taxonomy(), flow_filter))
+
+
+def links(supplied=None, received=None, flow_filter=None, **filters):
+    """Links between published participants, newest first (``links.link_list``), with
+    ``supplied`` / ``received`` segments given as segments (their sub-segments included)."""
+    return link_list(
+        supplied=taxonomy().ids([supplied.slug]) if supplied else (),
+        received=taxonomy().ids([received.slug]) if received else (),
+        flow_filter=flow_filter,
+        **filters,
+    )
+
+
+def graph(participant, depth):
+    """``participant``'s dependencies ``depth`` steps up and down (``links.Graph``)."""
+    return dependency_graph(participant, depth)
+
+
+def changes(kind="links", segment_=None, year=None, page=1):
+    """A page of what changed (``links.changes``), within ``segment_`` if given."""
+    return links_module.changes(kind, taxonomy().ids([segment_.slug]) if segment_ else (), year, page)
 
 
 @dataclass
@@ -129,11 +159,25 @@ class Profile:
     participant: Participant
     segments: list
     offering_groups: list
-    suppliers: list
-    customers: list
+    links: object  # links.ParticipantLinks
     parent: Participant | None
     subsidiaries: list = field(default_factory=list)
     similar: list = field(default_factory=list)
+    upstream: list = field(default_factory=list)  # [(segment, [participant])] two steps up
+    downstream: list = field(default_factory=list)
+    alternatives: list = field(default_factory=list)  # [(segment, same country, elsewhere)]
+
+    @property
+    def suppliers(self):
+        return self.links.suppliers
+
+    @property
+    def customers(self):
+        return self.links.customers
+
+    @property
+    def dependency_columns(self):
+        return [(_("Upstream"), self.upstream), (_("Downstream"), self.downstream)]
 
     @property
     def country_label(self):
@@ -156,55 +200,37 @@ def profile(slug):
     tax, source = taxonomy(), backend()
     offerings = list(participant.offerings.all())
     own = tax.in_chain_order({o.segment_id for o in offerings})
-    suppliers, customers = _links_of(participant)
     parents = sorted({s.parent_id for s in own if s.parent_id} - {s.pk for s in own})
     subsidiaries = source.subsidiaries(participant.pk)
     similar = source.similar(participant.pk, [s.pk for s in own], parents, chain.SIMILAR_LIMIT)
-    found = Participant.objects.only("slug", "name_en", "name_zh", "logo", "featured").in_bulk(
-        [*subsidiaries, *similar]
+    alternatives = [
+        (
+            s,
+            *source.alternatives(
+                tax, participant.pk, tax.ids([s.slug]), participant.country, chain.ALTERNATIVES
+            ),
+        )
+        for s in own[: chain.ALTERNATIVE_SEGMENTS]
+    ]
+    found = Participant.objects.only("slug", "name_en", "name_zh", "logo", "featured", "country").in_bulk(
+        [*subsidiaries, *similar, *(pk for _, *sides in alternatives for side in sides for pk, _ in side)]
     )
     parent = participant.parent if participant.parent_id and participant.parent.is_published else None
+    dependencies = dependency_graph(participant, chain.DEPENDENCY_DEPTH)
     return Profile(
         participant=participant,
         segments=own,
         offering_groups=[(s, [o for o in offerings if o.segment_id == s.pk]) for s in own],
-        suppliers=suppliers,
-        customers=customers,
+        links=participant_links(participant),
         parent=parent,
         subsidiaries=[found[pk] for pk in subsidiaries if pk in found],
         similar=[found[pk] for pk in similar if pk in found],
-    )
-
-
-def _links_of(participant):
-    """``(suppliers, customers)``: the links into ``participant`` from published suppliers
-    and from it to published customers, by kind and the other side's name. One query."""
-    rows = list(
-        Relationship.objects.filter(
-            Q(customer=participant, supplier__status=Status.PUBLISHED)
-            | Q(supplier=participant, customer__status=Status.PUBLISHED)
-        )
-        .select_related("supplier", "customer")
-        # A hub has dozens of links: load only what a page shows of the other side.
-        .only(
-            "kind",
-            "evidence",
-            "evidence_url",
-            "supplier__slug",
-            "supplier__name_en",
-            "supplier__name_zh",
-            "customer__slug",
-            "customer__name_en",
-            "customer__name_zh",
-        )
-    )
-    return (
-        sorted(
-            (r for r in rows if r.customer_id == participant.pk), key=lambda r: (r.kind, r.supplier.name_en)
-        ),
-        sorted(
-            (r for r in rows if r.supplier_id == participant.pk), key=lambda r: (r.kind, r.customer.name_en)
-        ),
+        upstream=chain.by_segment(tax, dependencies.levels_up),
+        downstream=chain.by_segment(tax, dependencies.levels_down),
+        alternatives=[
+            (s, *([chain.counted(found[pk], n) for pk, n in side if pk in found] for side in sides))
+            for s, *sides in alternatives
+        ],
     )
 
 
@@ -245,7 +271,6 @@ __all__ = [
     "count",
     "export",
     "listing",
-    "neighbours",
     "profile",
     "recently_published",
     "segment",
@@ -255,5 +280,10 @@ __all__ = [
     "sitemap_participants",
     "suggestions",
     "total",
-    "trading_partners",
+    "segment_chain",
+    "flow_table",
+    "links",
+    "graph",
+    "changes",
+    "FlowFilter",
 ]

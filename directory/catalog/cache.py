@@ -45,6 +45,8 @@ SHOWN = (
     "Participant_tags",
     "Offering",
     "Relationship",
+    "Relationship_sources",
+    "Source",
 )
 NOT_SHOWN = ("Submission",)
 

@@ -6,13 +6,15 @@ two equal on random data. Choose it with ``CATALOG_BACKEND=sql``; it is correct 
 size but slower at 100,000 participants (each facet option is a COUNT).
 """
 
+from collections import defaultdict
 from functools import cached_property
 
 from django.db.models import Count, Q, Value
 
 from directory.catalog import search
 from directory.catalog.criteria import ORDERINGS, in_segments
-from directory.models import Offering, Participant, Relationship, Status
+from directory.catalog.flows import LEADERS, Concentration, supply_links, with_the_flow
+from directory.models import SUPPLY_KINDS, LinkStatus, Offering, Participant, Relationship, Status
 
 
 class SqlSelection:
@@ -152,24 +154,84 @@ class SqlBackend:
         )
         return list(queryset.values_list("pk", flat=True)[:limit])
 
-    def trading_partners(self, taxonomy, slug, cap):
-        """``(suppliers, customers)``: ``[(pk, links)]`` of the ``cap`` published participants
-        with the most supply links into, and out of, the members of segment ``slug``, most
-        links first, then by name (``chain.named`` orders them again by name as Python
-        compares it)."""
-        members = self.members(taxonomy, [slug]).values("pk")
-        links = Relationship.objects.filter(
+    def links(self):
+        """Links between two published participants."""
+        return Relationship.objects.filter(
             supplier__status=Status.PUBLISHED, customer__status=Status.PUBLISHED
         )
-        name = ORDERINGS["name"].fields
+
+    def segment_partners(self, taxonomy, slug):
+        """``(suppliers, customers, concentration)`` of segment ``slug``: the ``LEADERS``
+        participants with the most active supply links into it (customer segment) and
+        out of it (supplied segment), each ``(pk, links, links against the flow)``, most
+        links first, then name order; and the concentration of its suppliers."""
+        ids = taxonomy.ids([slug])
         sides = []
-        for inside, outside in (("customer", "supplier"), ("supplier", "customer")):
+        for mine, theirs in (("customer_segment", "supplier"), ("supplied_segment", "customer")):
+            counts = defaultdict(lambda: [0, 0])
             rows = (
-                links.filter(**{f"{inside}__in": members})
-                .values(outside)
+                supply_links(self.links())
+                .filter(**{f"{mine}_id__in": ids})
+                .values_list(theirs, "supplied_segment_id", "customer_segment_id")
                 .annotate(n=Count("pk"))
-                .order_by("-n", *(f"{outside}__{f}" for f in name))
-                .values_list(outside, "n")[:cap]
+                .order_by()
             )
-            sides.append(list(rows))
-        return tuple(sides)
+            for pk, supplied, received, n in rows:
+                counts[pk][0] += n
+                if not with_the_flow(taxonomy.top_of(supplied).slug, taxonomy.top_of(received).slug):
+                    counts[pk][1] += n
+            sides.append(counts)
+        order = {
+            pk: i
+            for i, pk in enumerate(
+                self.published()
+                .filter(pk__in={pk for side in sides for pk in side})
+                .order_by(*ORDERINGS["name"].fields)
+                .values_list("pk", flat=True)
+            )
+        }
+        leaders = [
+            sorted(((pk, n, a) for pk, (n, a) in side.items()), key=lambda r: (-r[1], order[r[0]]))[:LEADERS]
+            for side in sides
+        ]
+        return leaders[0], leaders[1], Concentration.of(n for n, _ in sides[0].values())
+
+    def flows(self, taxonomy, flow_filter):
+        """``{(supplied top segment id, customer top segment id): links}`` of the active
+        supply links that ``flow_filter`` keeps."""
+        rows = (
+            supply_links(self.links())
+            .filter(flow_filter.condition())
+            .values_list("supplied_segment_id", "customer_segment_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        found = defaultdict(int)
+        for supplied, received, n in rows:
+            if supplied is not None and received is not None:
+                found[taxonomy.top_of(supplied).pk, taxonomy.top_of(received).pk] += n
+        return dict(found)
+
+    def alternatives(self, taxonomy, pk, segment_ids, country, limit):
+        """``(same country, elsewhere)``: up to ``limit`` each of the published
+        participants other than ``pk`` with an offering in ``segment_ids``, as ``(pk,
+        customers)``, most distinct customers (active supply) first, then name order."""
+        customers = Count(
+            "supplies__customer",
+            filter=Q(
+                supplies__status=LinkStatus.ACTIVE,
+                supplies__kind__in=SUPPLY_KINDS,
+                supplies__customer__status=Status.PUBLISHED,
+            ),
+            distinct=True,
+        )
+        members = (
+            self.published()
+            .filter(in_segments(segment_ids))
+            .exclude(pk=pk)
+            .annotate(customers=customers)
+            .order_by("-customers", *ORDERINGS["name"].fields)
+        )
+        home = members.filter(country=country) if country else members.none()
+        away = members.exclude(country=country) if country else members
+        return tuple(list(side.values_list("pk", "customers")[:limit]) for side in (home, away))

@@ -5,7 +5,7 @@ from django.urls import path
 
 from directory.web.feeds import RecentParticipantsFeed
 from directory.web.sitemaps import SITEMAPS
-from directory.web.views import browse, health, meta, submissions
+from directory.web.views import browse, chain, health, meta, submissions
 
 app_name = "directory"
 
@@ -15,6 +15,11 @@ urlpatterns = [
     path("participants/", browse.participant_list, name="participants"),
     path("participants/export.csv", browse.participant_export, name="export"),
     path("participants/<slug:slug>/", browse.participant_detail, name="participant"),
+    path("chain/flows/", chain.flows, name="flows"),
+    path("chain/links/", chain.chain_links, name="chain_links"),
+    path("changes/", chain.changes, name="changes"),
+    path("changes/feed/", chain.ChangesFeed(), name="changes_feed"),
+    path("relationships/export.csv", chain.relationships_export, name="relationships_export"),
     path("feed/atom/", RecentParticipantsFeed(), name="feed"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", meta.robots_txt, name="robots"),

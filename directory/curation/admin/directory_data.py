@@ -1,11 +1,12 @@
 """Segments, tags, offerings and relationships in the admin."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from directory.catalog.search import refresh_search_index
 from directory.curation.admin.base import URL_FIELDS_ASSUME_HTTPS
-from directory.models import Offering, Relationship, Segment, Tag
+from directory.models import Offering, Relationship, Segment, Source, Tag
 
 
 @admin.register(Segment)
@@ -65,16 +66,43 @@ class OfferingAdmin(SimpleHistoryAdmin):
 @admin.register(Relationship)
 class RelationshipAdmin(SimpleHistoryAdmin):
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
-    list_display = ["supplier", "kind", "customer", "evidence_url", "created_at"]
-    list_filter = ["kind"]
-    list_select_related = ["supplier", "customer"]
+    list_display = [
+        "supplier",
+        "kind",
+        "customer",
+        "status",
+        "since",
+        "until",
+        "supplied_segment",
+        "customer_segment",
+    ]
+    list_filter = ["kind", "status", "supplied_segment", "customer_segment"]
+    list_select_related = ["supplier", "customer", "supplied_segment", "customer_segment"]
     search_fields = [
         "supplier__name_en",
         "supplier__name_zh",
         "customer__name_en",
         "customer__name_zh",
         "evidence",
+        "evidence_zh",
     ]
-    autocomplete_fields = ["supplier", "customer"]
+    autocomplete_fields = ["supplier", "customer", "sources"]
+    fieldsets = [
+        (None, {"fields": ["supplier", "kind", "customer", "status"]}),
+        (gettext_lazy("When"), {"fields": [("since_year", "since_month"), ("until_year", "until_month")]}),
+        (gettext_lazy("Where in the chain"), {"fields": ["supplied_segment", "customer_segment"]}),
+        (gettext_lazy("Evidence"), {"fields": ["evidence", "evidence_zh", "sources"]}),
+        (None, {"fields": ["created_at"]}),
+    ]
     readonly_fields = ["created_at"]
     list_per_page = 100
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    """Sources that links and records cite; a URL only where the page was confirmed."""
+
+    list_display = ["publisher", "title", "published", "url", "checked"]
+    search_fields = ["publisher", "title", "url"]
+    list_filter = ["publisher"]
+    ordering = ["-published"]

@@ -23,7 +23,7 @@ from directory import logos
 from directory.catalog.cache import directory_changed
 from directory.catalog.search import refresh_search_index
 from directory.countries import country_choices
-from directory.csvio.importer import MAX_FILE_BYTES, ImportFileError, import_participants, iter_csv
+from directory.csvio import MAX_FILE_BYTES, ImportFileError, import_participants, iter_csv
 from directory.curation.admin.base import INLINE_FIELDS, URL_FIELDS_ASSUME_HTTPS
 from directory.curation.admin.filters import SegmentFilter, TierFilter, VerifiedAgeFilter
 from directory.models import Offering, Participant, Relationship, Status
@@ -79,7 +79,16 @@ class SuppliesInline(admin.TabularInline):
     model = Relationship
     fk_name = "supplier"
     formfield_overrides = INLINE_FIELDS
-    fields = ["kind", "customer", "evidence", "evidence_url"]
+    fields = [
+        "kind",
+        "customer",
+        "status",
+        "since_year",
+        "until_year",
+        "supplied_segment",
+        "customer_segment",
+        "evidence",
+    ]
     autocomplete_fields = ["customer"]
     verbose_name = gettext_lazy("customer (this participant supplies)")
     verbose_name_plural = gettext_lazy("customers (downstream)")
@@ -92,7 +101,16 @@ class SuppliedByInline(admin.TabularInline):
     model = Relationship
     fk_name = "customer"
     formfield_overrides = INLINE_FIELDS
-    fields = ["kind", "supplier", "evidence", "evidence_url"]
+    fields = [
+        "kind",
+        "supplier",
+        "status",
+        "since_year",
+        "until_year",
+        "supplied_segment",
+        "customer_segment",
+        "evidence",
+    ]
     autocomplete_fields = ["supplier"]
     verbose_name = gettext_lazy("supplier (supplies this participant)")
     verbose_name_plural = gettext_lazy("suppliers (upstream)")

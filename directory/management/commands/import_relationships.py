@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from directory.csvio.importer import ImportFileError, import_relationships
+from directory.csvio import ImportFileError, import_relationships
 from directory.management.commands._report import print_report
 
 

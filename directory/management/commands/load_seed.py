@@ -1,12 +1,16 @@
 from django.conf import settings
-from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from directory.csvio import ImportFileError, import_participants, import_relationships
+from directory.csvio.segments import import_segments
+from directory.management.commands._report import print_report
 
 
 class Command(BaseCommand):
     help = (
-        "Load the real chain data shipped in data/seed/ (participants-*.csv, then "
-        "relationships-*.csv). Idempotent: a second run reports everything unchanged."
+        "Load the real chain data shipped in data/seed/: segments.csv (sub-segments), "
+        "participants-*.csv, relationships-*.csv, then records (record-kinds.csv, records.csv). "
+        "Idempotent: a second run reports everything unchanged."
     )
 
     def add_arguments(self, parser):
@@ -14,9 +18,41 @@ class Command(BaseCommand):
 
     def handle(self, dry_run, **options):
         seed = settings.BASE_DIR / "data" / "seed"
-        files = sorted(seed.glob("participants-*.csv")) + sorted(seed.glob("relationships-*.csv"))
-        for path in files:
-            command = (
-                "import_participants" if path.name.startswith("participants") else "import_relationships"
-            )
-            call_command(command, str(path), dry_run=dry_run, stdout=self.stdout, stderr=self.stderr)
+        # The participants files are one import (a parent may be in another file), and so
+        # are the relationships files; a bad row is reported by its file and line.
+        steps = [
+            ("segments.csv", [seed / "segments.csv"], import_segments),
+            ("participants-*.csv", sorted(seed.glob("participants-*.csv")), import_participants),
+            ("relationships-*.csv", sorted(seed.glob("relationships-*.csv")), import_relationships),
+        ]
+        for label, paths, load in steps:
+            paths = [path for path in paths if path.exists()]
+            if not paths:
+                continue
+            data, lines = _joined(paths)
+            try:
+                report = load(data, dry_run=dry_run)
+            except ImportFileError as exc:
+                raise CommandError(f"{label}: {exc}; nothing was written") from exc
+            for row in report.rows:
+                row.line = lines[row.line - 1] if 0 < row.line <= len(lines) else row.line
+            print_report(self, report, dry_run, f"{seed.name}/{label}", options["verbosity"])
+
+
+def _joined(paths):
+    """The files as one CSV text (their headers must agree), and for each line of it the
+    ``file:line`` it came from."""
+    texts, lines, header = [], [], None
+    for path in paths:
+        text = path.read_text(encoding="utf-8-sig")
+        first, _, body = text.partition("\n")
+        if header is None:
+            header = first
+            texts.append(first + "\n")
+            lines.append(f"{path.name}:1")
+        elif first.strip() != header.strip():
+            raise CommandError(f"{path}: its header differs from {paths[0].name}'s")
+        body = body if body.endswith("\n") or not body else body + "\n"
+        texts.append(body)
+        lines.extend(f"{path.name}:{n}" for n in range(2, body.count("\n") + 2))
+    return "".join(texts), lines

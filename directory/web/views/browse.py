@@ -7,7 +7,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from directory import catalog
-from directory.csvio.importer import iter_csv
+from directory.csvio import iter_csv
 from directory.web.cards import cards
 from directory.web.pagecache import cache_public_page
 from directory.web.seo import organization_jsonld
@@ -29,15 +29,10 @@ def segment_detail(request, slug):
     if segment is None:
         raise Http404
     criteria = catalog.Criteria.parse(request.GET, scope=slug)
-    upstream, downstream = catalog.neighbours(segment)
-    suppliers, customers = catalog.trading_partners(segment)
     context = {
         "segment": segment,
         "children": catalog.segment_children(segment),
-        "upstream": upstream,
-        "downstream": downstream,
-        "suppliers": suppliers,
-        "customers": customers,
+        "chain": catalog.segment_chain(segment),
     }
     return _render_listing(
         request, "directory/segment_detail.html", criteria, catalog.SEGMENT_FACETS, context
