@@ -334,5 +334,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ParticipantKindEnum": "directory.models.Kind",
         "RelationshipKindEnum": "directory.models.RelationshipKind",
+        "LinkStatusEnum": "directory.models.LinkStatus",
+        "RecordStatusEnum": "directory.models.RecordStatus",
     },
 }

@@ -678,6 +678,150 @@ def parse_period(text):
     return int(year), month
 
 
+class RecordKind(BilingualMixin, models.Model):
+    """A kind of compliance or risk record (a filing, a certification, a code of
+    practice, an export-control list): data, so curators can add kinds."""
+
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
+    jurisdiction = models.CharField(
+        _("jurisdiction"), max_length=40, help_text=_("A country code, EU, or intl")
+    )
+    authority_en = models.CharField(_("issuing authority (English)"), max_length=200)
+    authority_zh = models.CharField(_("issuing authority (Chinese)"), max_length=200, blank=True)
+    description_en = models.TextField(_("what it means (English)"), max_length=2000)
+    description_zh = models.TextField(_("what it means (Chinese)"), max_length=2000, blank=True)
+    list_changes = models.BooleanField(
+        _("the list changes over time"),
+        default=True,
+        help_text=_("Records then show when they were checked."),
+    )
+    badge = models.BooleanField(_("badge on cards"), default=False)
+    short_en = models.CharField(_("badge (English)"), max_length=40, blank=True)
+    short_zh = models.CharField(_("badge (Chinese)"), max_length=40, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order", "slug"]
+        verbose_name = _("record kind")
+        verbose_name_plural = _("record kinds")
+
+    def __str__(self):
+        return self.name_en
+
+    def get_absolute_url(self):
+        return reverse("directory:record_kind", args=[self.slug])
+
+    @property
+    def authority(self):
+        return self.localized("authority")
+
+
+class RecordStatus(models.TextChoices):
+    IN_FORCE = "in force", _("in force")
+    EXPIRED = "expired", _("expired")
+    REVOKED = "revoked", _("revoked")
+    REMOVED = "removed", _("removed")
+
+
+class RecordQuerySet(models.QuerySet):
+    def in_force(self):
+        return self.filter(status=RecordStatus.IN_FORCE)
+
+
+class Record(models.Model):
+    """One compliance or risk fact about a participant, as published by its authority,
+    with its sources. A missing record says only "no record in chainsite"."""
+
+    participant = models.ForeignKey(
+        Participant, verbose_name=_("participant"), on_delete=models.CASCADE, related_name="records"
+    )
+    kind = models.ForeignKey(
+        RecordKind, verbose_name=_("kind"), on_delete=models.PROTECT, related_name="records"
+    )
+    authority = models.CharField(
+        _("authority"), max_length=200, blank=True, help_text=_("As published, if not the kind's.")
+    )
+    identifier = models.CharField(
+        _("identifier"),
+        max_length=200,
+        blank=True,
+        help_text=_("As published; empty when not known exactly."),
+    )
+    entity_name = models.CharField(
+        _("entity named"),
+        max_length=300,
+        blank=True,
+        help_text=_("The entity on the record, often not the brand."),
+    )
+    role = models.CharField(_("role"), max_length=100, blank=True, help_text=_("Where the list gives one."))
+    status = models.CharField(
+        _("status"), max_length=10, choices=RecordStatus.choices, default=RecordStatus.IN_FORCE
+    )
+    date = models.CharField(
+        _("date"), max_length=10, validators=[PARTIAL_DATE], help_text=_("YYYY, YYYY-MM or YYYY-MM-DD")
+    )
+    end_date = models.CharField(
+        _("end or expiry date"),
+        max_length=10,
+        blank=True,
+        validators=[PARTIAL_DATE],
+        help_text=_("YYYY, YYYY-MM or YYYY-MM-DD"),
+    )
+    notes_en = models.TextField(_("note (English)"), max_length=1000, blank=True)
+    notes_zh = models.TextField(_("note (Chinese)"), max_length=1000, blank=True)
+    sources = models.ManyToManyField(Source, verbose_name=_("sources"), related_name="records")
+    checked = models.DateField(_("date checked"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind__order", "-date"]
+        verbose_name = _("record")
+        verbose_name_plural = _("records")
+        indexes = [models.Index(fields=["kind", "status"], name="record_kind_status")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=RecordStatus.values), name="record_status_valid"),
+            models.UniqueConstraint(
+                fields=["participant", "kind", "identifier", "date"], name="record_unique_per_date"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.participant}: {self.kind} ({self.date})"
+
+    def clean(self):
+        """Status and dates agree: a record that ended has an end date, one in force has
+        none in the past, and an end is not before the start."""
+        errors = {}
+        if self.end_date and self.date and self.end_date < self.date:
+            errors["end_date"] = _("The end comes before the start.")
+        if (
+            self.status in (RecordStatus.EXPIRED, RecordStatus.REVOKED, RecordStatus.REMOVED)
+            and not self.end_date
+        ):
+            errors["end_date"] = _("An expired, revoked or removed record needs the date it ended.")
+        if (
+            self.status == RecordStatus.IN_FORCE
+            and self.end_date
+            and self.end_date < timezone.localdate().isoformat()
+        ):
+            errors["status"] = _("Its end date has passed: it is no longer in force.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def notes(self):
+        return (self.notes_zh or self.notes_en) if prefers_chinese() else (self.notes_en or self.notes_zh)
+
+    @property
+    def in_force(self):
+        return self.status == RecordStatus.IN_FORCE
+
+
 def new_token():
     """256 random bits, URL-safe: the submitter's only key to their submission."""
     return secrets.token_urlsafe(32)

@@ -231,6 +231,7 @@ def test_detail_contract(client, chain):
         "updated_at",
         "suppliers",
         "customers",
+        "records",
     }
     assert azure["url"] == "http://testserver/api/participants/azure/"
     assert azure["name_en"] == "Microsoft Azure" and azure["parent"] == "microsoft"
@@ -375,19 +376,19 @@ def _grow(n):
 
 
 def test_list_queries_do_not_grow_with_the_data(client, chain, django_assert_num_queries):
-    # With a search: 1 segments (what the filters refer to), 1 search window (its size is
+    # With a search: 2 segments and kinds of record (what the filters refer to), 1 search window (its size is
     # the count), 1 page of participants joined to their parents, 1 offerings with their
     # segments, 1 tags.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get("/api/participants/", {"q": "offering", "segment": "ai-chips"})
     assert response.json()["count"] == 3
     _grow(30)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(
             "/api/participants/", {"q": "offering", "segment": "ai-chips", "page_size": 100}
         )
     assert response.json()["count"] == 33
-    # Without: the count comes from the bitmap index (2 queries when it is built, as here
+    # Without: the count comes from the bitmap index (3 queries when it is built, as here
     # with the counts cache off; none once it is cached), no COUNT.
     in_ai_chips = (  # sub-segments included, as the filter does
         Participant.objects.published()
@@ -395,7 +396,7 @@ def test_list_queries_do_not_grow_with_the_data(client, chain, django_assert_num
         .distinct()
         .count()
     )
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         response = client.get("/api/participants/", {"segment": "ai-chips"})
     assert response.json()["count"] == in_ai_chips and len(response.json()["results"]) == 20
     with override_settings(COUNT_CACHE_SECONDS=3600):
@@ -412,11 +413,12 @@ def test_detail_queries_do_not_grow_with_the_data(
 ):
     # 1 participant joined to its parent, 1 offerings with segments, 1 tags, 1 published
     # suppliers (links with both sides and segments), their sources, 1 published
-    # customers, their sources (none when there are no links).
-    with django_assert_max_num_queries(7):
+    # customers, their sources, 1 records with their kinds, their sources (no sources
+    # are read when there are no links or records).
+    with django_assert_max_num_queries(9):
         assert client.get("/api/participants/microsoft/").status_code == 200
     _grow(30)
-    with django_assert_num_queries(7):
+    with django_assert_max_num_queries(9):
         microsoft = client.get("/api/participants/microsoft/").json()
     assert len(microsoft["suppliers"]) == 30 and len(microsoft["customers"]) == 30
 

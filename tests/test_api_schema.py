@@ -55,6 +55,7 @@ def test_schema_is_openapi_3_with_every_endpoint(openapi):
         "/api/participants/{slug}/graph/",
         "/api/relationships/",
         "/api/flows/",
+        "/api/records/",
     }
     assert all(set(operations) == {"get"} for operations in openapi["paths"].values())
 
@@ -70,6 +71,7 @@ def test_every_filter_parameter_is_documented(openapi):
         "kind",
         "country",
         "open_source",
+        "record",
         "ordering",
         "page",
         "page_size",

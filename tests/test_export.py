@@ -73,9 +73,9 @@ def test_queries_are_fixed_plus_two_per_chunk(client, db, django_assert_num_quer
     make_chain(size)
     monkeypatch.setattr(importer, "EXPORT_CHUNK_SIZE", 4)
     chunks = math.ceil(size / 4)
-    # segments (the filter's choices), participants with their parents' slugs (one
-    # cursor, read chunk by chunk); then per chunk: its offerings, its tags
-    with django_assert_num_queries(2 + 2 * chunks):
+    # segments and kinds of record (what the filters refer to), participants with their
+    # parents' slugs (one cursor, read chunk by chunk); then per chunk: its offerings, tags
+    with django_assert_num_queries(3 + 2 * chunks):
         found = rows(client.get("/participants/export.csv"))
     assert [r["slug"] for r in found] == [f"bulk-{i:03d}" for i in range(size)]
 

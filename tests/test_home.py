@@ -75,9 +75,10 @@ def test_stats_strip_counts_tiers_segments_and_countries(client, small_chain):
 @pytest.mark.parametrize("size", [5, 60])
 def test_query_count_is_constant(client, db, django_assert_num_queries, size):
     make_chain(size)
-    # the bitmap index (2: participants, offerings; built per request with the counts cache
-    # off, as here), the segments, the chips of the panels' first participants
-    with django_assert_num_queries(4):
+    # the bitmap index (3: participants, offerings, records; built per request with the
+    # counts cache off, as here), the segments and kinds of record, the chips of the
+    # panels' first participants
+    with django_assert_num_queries(6):
         response = client.get("/")
     assert sum(p.count for p in panels(response).values()) == 2 * size
 

@@ -296,12 +296,13 @@ SEARCHED = "q=bulk&country=CN&segment=ai-chips&segment=data-services&open_source
 @pytest.mark.parametrize(
     "query, expected",
     [
-        # segments, the bitmap index (participants, offerings), the cards' participants
-        # (the page's ids and each card's segments come from the index)
-        ("", 4),
-        # segments, the index (2), the search window, the query's own window (for the
-        # facets), the cards' participants (the ids are the window's)
-        (SEARCHED, 6),
+        # segments and kinds of record, the bitmap index (participants, offerings,
+        # records), the cards' participants (the page's ids and each card's segments and
+        # badges come from the index)
+        ("", 6),
+        # the same, the search window, the query's own window (for the facets); the ids
+        # are the window's
+        (SEARCHED, 8),
     ],
 )
 def test_query_count_is_constant(client, db, django_assert_num_queries, size, query, expected):

@@ -204,9 +204,10 @@ def test_query_count_is_constant(client, db, django_assert_num_queries, size):
         client.get("/participants/")  # builds the bitmap index, kept for the generation
         # participant with parent, tags, offerings with segments; its links (both sides,
         # segments) and their sources; the dependencies one and two steps up and down
-        # (four) and their names; subsidiaries, similar participants and alternatives
-        # (ranked by the in-memory indexes; one query for their names)
-        with django_assert_num_queries(11):
+        # (four) and their names; its records (none here: no query for their sources);
+        # subsidiaries, similar participants and alternatives (ranked by the in-memory
+        # indexes; one query for their names)
+        with django_assert_num_queries(12):
             response = client.get(middle.get_absolute_url())
     assert response.status_code == 200
     # everyone else sends data, and the one before it in the chain also software

@@ -191,9 +191,10 @@ def test_query_count_does_not_grow_with_the_segment(client, db, django_assert_nu
 
     def chain_queries():
         segment = Segment.objects.get(slug="foundation-models")
-        # the segments, the bitmap index (participants, offerings), the links, the names
-        # of those shown; with the counts cache on, all but the last are kept per process
-        with django_assert_num_queries(5):
+        # the segments and kinds of record, the bitmap index (participants, offerings,
+        # records), the links, the names of those shown; with the counts cache on, all but
+        # the last are kept per process
+        with django_assert_num_queries(7):
             catalog.segment_chain(segment)
 
     participants = make_chain(5)
@@ -225,11 +226,11 @@ def test_htmx_request_gets_the_listing_fragment(client, small_chain):
 @pytest.mark.parametrize("size", [5, 60])
 def test_query_count_is_constant(client, db, django_assert_max_num_queries, size):
     make_chain(size)
-    # segments, the bitmap index (2; built once a request with the counts cache off, as
+    # segments and kinds of record, the bitmap index (3; built once a request with the counts cache off, as
     # here), the links for the chain index, the names of the suppliers and customers
     # shown, the cards' participants (the page's ids and the cards' segments come from
     # the index)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(10):
         response = client.get("/segments/foundation-models/?country=CN")
     assert response.status_code == 200
     assert _chain(response).suppliers and _chain(response).customers

@@ -33,19 +33,20 @@ def test_a_process_takes_the_indexes_another_built_for_this_generation(varied, d
     )
     caching.start_new_generation()
     _another_process()
-    # The first process builds both: the segments, the bitmap index (2), the links.
-    with django_assert_num_queries(4):
+    # The first process builds both: the segments and kinds of record, the bitmap index
+    # (3), the links.
+    with django_assert_num_queries(6):
         index = facet_index()
         links = chain_index(index, taxonomy())
     _another_process()
-    with django_assert_num_queries(1):  # the next one takes both from the cache (the segments: 1)
+    with django_assert_num_queries(2):  # the next one takes both from the cache (the segments: 2)
         shared = facet_index()
         assert chain_index(shared, taxonomy()) == links
     assert shared.pks == index.pks and shared.segment == index.segment and shared.build_id == index.build_id
     # After a change, a copy of the generation before is never taken.
     caching.start_new_generation()
     _another_process()
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         facet_index()
         chain_index(facet_index(), taxonomy())
 
@@ -59,7 +60,7 @@ def test_link_arrays_are_taken_only_with_the_index_they_are_numbered_by(varied, 
     # the two built theirs) must not use arrays numbered by the other's.
     _another_process()
     own = build_index()
-    with django_assert_num_queries(2):  # the segments, the links
+    with django_assert_num_queries(3):  # the segments and kinds of record, the links
         chain_index(own, taxonomy())
 
 
@@ -69,7 +70,7 @@ def test_without_a_shared_cache_each_process_builds_its_own(varied, django_asser
     _another_process()
     facet_index()
     _another_process()
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         facet_index()
     assert cache.get(caching.SHARED_KEY.format("facets")) is None
 
@@ -105,7 +106,7 @@ def test_a_builder_that_never_finishes_is_waited_for_a_bounded_time(
     caching.start_new_generation()
     _another_process()
     cache.add(f"{caching.SHARED_KEY.format('facets')}:building:{caching.generation()}:", 1)
-    with django_assert_num_queries(2):  # waited, then built its own
+    with django_assert_num_queries(3):  # waited, then built its own
         facet_index()
 
 

@@ -6,7 +6,15 @@ from django import forms
 from django.db.models import Q
 
 from directory.countries import COUNTRIES
-from directory.models import LinkStatus, Relationship, RelationshipKind, Segment
+from directory.models import (
+    LinkStatus,
+    Record,
+    RecordKind,
+    RecordStatus,
+    Relationship,
+    RelationshipKind,
+    Segment,
+)
 
 
 class YearFilter(django_filters.Filter):
@@ -64,3 +72,34 @@ class RelationshipFilter(django_filters.FilterSet):
 
     def filter_country(self, queryset, name, value):
         return queryset.filter(Q(supplier__country=value) | Q(customer__country=value))
+
+
+class RecordFilter(django_filters.FilterSet):
+    participant = django_filters.CharFilter(
+        field_name="participant__slug", help_text="The participant's slug."
+    )
+    kind = django_filters.ModelChoiceFilter(
+        queryset=RecordKind.objects.all(), to_field_name="slug", help_text="A kind of record (its slug)."
+    )
+    status = django_filters.ChoiceFilter(choices=RecordStatus.choices)
+    country = django_filters.ChoiceFilter(
+        field_name="participant__country",
+        choices=sorted((code, code) for code in COUNTRIES),
+        help_text="ISO 3166-1 alpha-2 of the participant's headquarters.",
+    )
+    segment = django_filters.ModelChoiceFilter(
+        queryset=Segment.objects.all(),
+        to_field_name="slug",
+        field_name="participant__offerings__segment",
+        method="filter_segment",
+        help_text="Participants with an offering in this segment, sub-segments included.",
+    )
+
+    class Meta:
+        model = Record
+        fields = []
+
+    def filter_segment(self, queryset, name, value):
+        return queryset.filter(
+            Q(participant__offerings__segment=value) | Q(participant__offerings__segment__parent=value)
+        ).distinct()

@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from directory.models import Offering, Participant, Relationship, Segment, Source, Status, Tag
+from directory.models import Offering, Participant, Record, Relationship, Segment, Source, Status, Tag
 
 
 def _links():
@@ -52,6 +52,13 @@ def public_participants(relationships=False):
                 .filter(customer__status=Status.PUBLISHED)
                 .order_by("kind", "customer__name_en"),
                 to_attr="public_customers",
+            ),
+            Prefetch(
+                "records",
+                queryset=Record.objects.select_related("kind")
+                .prefetch_related("sources")
+                .order_by("kind__order", "-date"),
+                to_attr="public_records",
             ),
         )
     return queryset
@@ -272,6 +279,9 @@ class ParticipantDetailSerializer(ParticipantSerializer):
     """A published participant with its published suppliers (upstream) and customers
     (downstream)."""
 
+    records = serializers.SerializerMethodField(
+        help_text="Its compliance and risk records (see /api/records/)."
+    )
     suppliers = SupplierLinkSerializer(
         source="public_suppliers", many=True, read_only=True, help_text="Links into it (supply and ties)."
     )
@@ -280,7 +290,11 @@ class ParticipantDetailSerializer(ParticipantSerializer):
     )
 
     class Meta(ParticipantSerializer.Meta):
-        fields = [*ParticipantSerializer.Meta.fields, "suppliers", "customers"]
+        fields = [*ParticipantSerializer.Meta.fields, "suppliers", "customers", "records"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_records(self, participant):
+        return RecordSerializer(participant.public_records, many=True).data
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -339,3 +353,30 @@ class GraphSerializer(serializers.Serializer):
     truncated = serializers.BooleanField(help_text="True when a level had more participants than shown.")
     nodes = GraphNodeSerializer(many=True)
     edges = GraphEdgeSerializer(many=True)
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    """A compliance or risk record as its authority published it, with its sources. No
+    record says only that there is none in chainsite."""
+
+    participant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    kind = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    sources = SourceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Record
+        fields = [
+            "participant",
+            "kind",
+            "authority",
+            "identifier",
+            "entity_name",
+            "role",
+            "status",
+            "date",
+            "end_date",
+            "checked",
+            "notes_en",
+            "notes_zh",
+            "sources",
+        ]

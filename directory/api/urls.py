@@ -13,6 +13,7 @@ urlpatterns = [
     path("participants/<slug:slug>/graph/", api.ParticipantGraph.as_view(), name="participant-graph"),
     path("relationships/", api.RelationshipList.as_view(), name="relationship-list"),
     path("flows/", api.FlowList.as_view(), name="flow-list"),
+    path("records/", api.RecordList.as_view(), name="record-list"),
     path("schema/", api.SchemaView.as_view(), name="schema"),
     path("docs/", api.DocsView.as_view(), name="docs"),
     re_path(r"", api.not_found),

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from directory import catalog
-from directory.api.filters import RelationshipFilter
+from directory.api.filters import RecordFilter, RelationshipFilter
 from directory.api.serializers import (
     ErrorSerializer,
     FlowSerializer,
@@ -32,6 +32,7 @@ from directory.api.serializers import (
     GraphSerializer,
     ParticipantDetailSerializer,
     ParticipantSerializer,
+    RecordSerializer,
     RelationshipSerializer,
     SegmentSerializer,
     public_participants,
@@ -39,8 +40,8 @@ from directory.api.serializers import (
 from directory.catalog.cache import remember_each
 from directory.catalog.criteria import FILTERS, ORDERINGS, RELEVANCE, InvalidCriteria
 from directory.catalog.flows import KIND_LABELS
-from directory.countries import COUNTRY_GROUPS
-from directory.models import Participant
+from directory.countries import COUNTRIES, COUNTRY_GROUPS
+from directory.models import LinkStatus, Participant, Record, RecordStatus, RelationshipKind
 
 PAGE_SIZE_MIN = 20
 PAGE_SIZE_MAX = 100
@@ -274,9 +275,22 @@ class _StrictFilterBackend(DjangoFilterBackend):
     """django-filter's DRF backend: an invalid filter is a 400 naming the parameter."""
 
 
+def _choices(name, values, description):
+    """A choice parameter whose empty value means no filter, as everywhere in the API."""
+    return OpenApiParameter(name, {"type": "string", "enum": [*values, ""]}, description=description)
+
+
+COUNTRY_PARAMETER_VALUES = sorted(COUNTRIES)
+
+
 @extend_schema(
     summary="Links between published participants",
-    parameters=PAGE_PARAMETERS,
+    parameters=[
+        _choices("kind", RelationshipKind.values, "What the link is: a kind of supply, or a tie."),
+        _choices("status", LinkStatus.values, "planned, active or ended."),
+        _choices("country", COUNTRY_PARAMETER_VALUES, "Either side's headquarters, ISO 3166-1 alpha-2."),
+        *PAGE_PARAMETERS,
+    ],
     responses={200: RelationshipSerializer(many=True), **ERRORS},
 )
 class RelationshipList(CachedReadMixin, generics.ListAPIView):
@@ -291,6 +305,34 @@ class RelationshipList(CachedReadMixin, generics.ListAPIView):
 
     def get_queryset(self):
         return catalog.links()
+
+
+@extend_schema(
+    summary="Compliance and risk records of published participants",
+    parameters=[
+        _choices("status", RecordStatus.values, "in force, expired, revoked or removed."),
+        _choices("country", COUNTRY_PARAMETER_VALUES, "The participant's headquarters, ISO 3166-1 alpha-2."),
+        *PAGE_PARAMETERS,
+    ],
+    responses={200: RecordSerializer(many=True), **ERRORS},
+)
+class RecordList(CachedReadMixin, generics.ListAPIView):
+    """Records (filings, certifications, codes of practice, export-control listings) of
+    published participants, filtered by ``participant``, ``kind``, ``status``, ``country``
+    and ``segment``. A participant with no record has none in chainsite: nothing more."""
+
+    serializer_class = RecordSerializer
+    pagination_class = Pagination
+    filter_backends = [_StrictFilterBackend]
+    filterset_class = RecordFilter
+
+    def get_queryset(self):
+        return (
+            Record.objects.filter(participant__status="published")
+            .select_related("participant", "kind")
+            .prefetch_related("sources")
+            .order_by("kind__order", "kind__slug", "-date", "pk")
+        )
 
 
 FLOW_PARAMETERS = [

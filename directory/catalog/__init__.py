@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.catalog import chain, search
 from directory.catalog import links as links_module
+from directory.catalog import records as records_module
 from directory.catalog.bitmap import BitmapBackend
 from directory.catalog.cache import remember
 from directory.catalog.criteria import Criteria, taxonomy
@@ -142,6 +143,22 @@ def links(supplied=None, received=None, flow_filter=None, **filters):
     )
 
 
+def record_kinds():
+    """Every kind of record with how many published participants hold one in force."""
+    return records_module.record_kinds()
+
+
+def record_kind(slug):
+    """The kind of record ``slug``, or None."""
+    return taxonomy().record_kind.get(slug)
+
+
+def record_holders(kind, segment_=None, country="", page=1):
+    """A page of the records of ``kind`` held by published participants."""
+    ids = taxonomy().ids([segment_.slug]) if segment_ else ()
+    return records_module.holders(kind, ids, country, page)
+
+
 def graph(participant, depth):
     """``participant``'s dependencies ``depth`` steps up and down (``links.Graph``)."""
     return dependency_graph(participant, depth)
@@ -166,6 +183,7 @@ class Profile:
     upstream: list = field(default_factory=list)  # [(segment, [participant])] two steps up
     downstream: list = field(default_factory=list)
     alternatives: list = field(default_factory=list)  # [(segment, same country, elsewhere)]
+    records: list = field(default_factory=list)  # compliance and risk records, in force first
 
     @property
     def suppliers(self):
@@ -222,6 +240,7 @@ def profile(slug):
         segments=own,
         offering_groups=[(s, [o for o in offerings if o.segment_id == s.pk]) for s in own],
         links=participant_links(participant),
+        records=records_module.records_of(participant),
         parent=parent,
         subsidiaries=[found[pk] for pk in subsidiaries if pk in found],
         similar=[found[pk] for pk in similar if pk in found],
@@ -281,6 +300,9 @@ __all__ = [
     "suggestions",
     "total",
     "segment_chain",
+    "record_kinds",
+    "record_kind",
+    "record_holders",
     "flow_table",
     "links",
     "graph",

@@ -34,7 +34,7 @@ from directory.catalog.criteria import ORDERINGS
 from directory.catalog.flows import LEADERS, Concentration, supply_links, with_the_flow
 from directory.catalog.sql import SqlBackend, SqlSelection
 from directory.countries import COUNTRY_GROUPS, country_group
-from directory.models import Offering, Participant, Relationship
+from directory.models import Offering, Participant, Record, Relationship
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class FacetIndex:
     segments_by_position: tuple = ((), [])
     # parent id -> the ids of its published subsidiaries, in name order
     children: dict = field(default_factory=dict)
+    # record kind slug -> participants holding one in force
+    record: dict = field(default_factory=dict)
     # Tells this build from another of the same generation (a change committed while one
     # process built it): link arrays are numbered by one build's positions.
     build_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -77,6 +79,11 @@ class FacetIndex:
         """The bitset of the participants ``pks`` (those the index does not hold are left out)."""
         positions, size = self.positions, len(self.positions)
         return bits_of(positions[pk] for pk in pks if 0 <= pk < size and positions[pk] >= 0)
+
+    def records_of(self, pk):
+        """The kinds of record participant ``pk`` holds in force."""
+        position = self.positions[pk] if 0 <= pk < len(self.positions) else -1
+        return [kind for kind, bits in self.record.items() if position >= 0 and bits >> position & 1]
 
     def segment_ids_of(self, pk):
         """The ids of the segments participant ``pk`` has offerings in (none if the index
@@ -234,6 +241,11 @@ def build_index():
         kind=_grouped_bits((row[2], i) for i, row in enumerate(rows)),
         open_source=_grouped_bits((row[3], i) for i, row in enumerate(rows)),
         segment=_grouped_bits(zip(member_segments, member_positions, strict=True)),
+        record=_grouped_bits(
+            (kind, positions[pk])
+            for kind, pk in Record.objects.in_force().values_list("kind__slug", "participant_id")
+            if pk < len(positions) and positions[pk] >= 0
+        ),
         pks=pks,
         positions=positions,
         segments_by_position=_segments_by_position(member_segments, member_positions, len(rows)),
@@ -431,6 +443,10 @@ class BitmapBackend(SqlBackend):
     def segment_ids_of(self, pks):
         index = self.index()
         return {pk: index.segment_ids_of(pk) for pk in pks}
+
+    def records_of(self, pks):
+        index = self.index()
+        return {pk: index.records_of(pk) for pk in pks}
 
     def count_in(self, taxonomy, slugs):
         return self.index().union("segment", taxonomy.ids(slugs)).bit_count()

@@ -47,6 +47,9 @@ SHOWN = (
     "Relationship",
     "Relationship_sources",
     "Source",
+    "RecordKind",
+    "Record",
+    "Record_sources",
 )
 NOT_SHOWN = ("Submission",)
 

@@ -22,17 +22,29 @@ from django.utils.translation import gettext_lazy
 from directory.catalog.cache import kept_in_process
 from directory.catalog.search import MAX_QUERY_LENGTH
 from directory.countries import COUNTRIES, country_name
-from directory.models import TIER_ORDER, Kind, Offering, OpenSource, Segment, Tier, in_chain_order
+from directory.models import (
+    TIER_ORDER,
+    Kind,
+    Offering,
+    OpenSource,
+    Record,
+    RecordKind,
+    Segment,
+    Tier,
+    in_chain_order,
+)
 
 
 class Taxonomy:
     """Every segment, with the chain's rules about them. Kept per process until the
     directory changes (``taxonomy()``); callers must not modify the instances."""
 
-    def __init__(self, segments):
+    def __init__(self, segments, record_kinds=()):
         self.segments = segments  # in model order, each with its parent
         self.by_slug = {s.slug: s for s in segments}
         self.by_id = {s.pk: s for s in segments}
+        self.record_kinds = list(record_kinds)  # in their order
+        self.record_kind = {k.slug: k for k in self.record_kinds}
 
     def get(self, slug):
         return self.by_slug.get(slug)
@@ -68,8 +80,12 @@ class Taxonomy:
 
 
 def taxonomy():
-    """The segments for the directory's current generation, without a query per page."""
-    return kept_in_process("taxonomy", lambda: Taxonomy(list(Segment.objects.select_related("parent"))))
+    """The segments (and the kinds of records) for the directory's current generation,
+    without a query per page."""
+    return kept_in_process(
+        "taxonomy",
+        lambda: Taxonomy(list(Segment.objects.select_related("parent")), list(RecordKind.objects.all())),
+    )
 
 
 def in_segments(segment_ids):
@@ -222,7 +238,7 @@ class SegmentFilter(Filter):
     name = "segment"
     label = gettext_lazy("Segment")
     many = True
-    schema = {"type": "array", "items": {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$"}}
+    schema = {"type": "array", "items": {"type": "string", "pattern": r"^[-a-zA-Z0-9_]*$"}}
     description = (
         "Segment slug (see /api/segments/), sub-segments included; repeat the parameter for any "
         "of several segments. An unknown slug is a 400."
@@ -335,7 +351,44 @@ class OpenSourceFilter(ChoiceFilter):
         ]
 
 
-FILTERS = [SearchFilter(), TierFilter(), SegmentFilter(), KindFilter(), CountryFilter(), OpenSourceFilter()]
+class RecordFilter(Filter):
+    """``record`` (repeatable): participants holding a record in force of any of the
+    kinds (a filing, a certification, a listing...). No record says nothing else."""
+
+    name = "record"
+    label = gettext_lazy("Records in force")
+    many = True
+    schema = {"type": "array", "items": {"type": "string", "pattern": r"^[-a-zA-Z0-9_]*$"}}
+    description = (
+        "A kind of record (see /api/records/) the participant holds in force; repeat for any of several."
+    )
+
+    def parse_one(self, value, taxonomy):
+        if value not in taxonomy.record_kind:
+            raise Invalid(
+                _not_a_choice(value), _("Unknown kind of record “%(value)s” ignored.") % {"value": value[:60]}
+            )
+        return value
+
+    def condition(self, value, taxonomy):
+        return Q(Exists(Record.objects.in_force().filter(participant=OuterRef("pk"), kind__slug__in=value)))
+
+    def bits(self, index, value, taxonomy):
+        return index.union("record", value)
+
+    def options(self, taxonomy, value):
+        return [Option(k.slug, k.name, selected=k.slug in value) for k in taxonomy.record_kinds]
+
+
+FILTERS = [
+    SearchFilter(),
+    TierFilter(),
+    SegmentFilter(),
+    KindFilter(),
+    CountryFilter(),
+    OpenSourceFilter(),
+    RecordFilter(),
+]
 BY_NAME = {f.name: f for f in FILTERS}
 
 

@@ -22,8 +22,8 @@ PAGE_SIZE_MIN = 20
 PAGE_SIZE_MAX = 100
 PAGE_SIZES = (20, 50, 100)
 # The facets of /participants/; a segment page shows those that still apply there.
-FACETS = ("tier", "segment", "country", "kind", "open_source")
-SEGMENT_FACETS = ("country", "kind", "open_source")
+FACETS = ("tier", "segment", "country", "kind", "open_source", "record")
+SEGMENT_FACETS = ("country", "kind", "open_source", "record")
 
 
 class Ids(Sequence):
@@ -77,14 +77,17 @@ class Listing:
     @cached_property
     def participants(self):
         """The page's participants (card columns only, see ``Participant.card_rows``), in
-        order, each with ``segments``: its segments in chain order. One query."""
+        order, each with ``segments`` (its segments in chain order) and ``badges`` (the
+        kinds of record with a badge it holds in force). One query."""
         rows = {p.pk: p for p in Participant.objects.published().filter(pk__in=self.ids).card_rows()}
-        segments = self.backend.segment_ids_of([pk for pk in self.ids if pk in rows])
+        shown = [pk for pk in self.ids if pk in rows]
+        segments, records = self.backend.segment_ids_of(shown), self.backend.records_of(shown)
         found = []
-        for pk in self.ids:
-            if pk in rows:
-                rows[pk].segments = self.taxonomy.in_chain_order(segments[pk])
-                found.append(rows[pk])
+        for pk in shown:
+            rows[pk].segments = self.taxonomy.in_chain_order(segments[pk])
+            held = set(records[pk])
+            rows[pk].badges = [k for k in self.taxonomy.record_kinds if k.badge and k.slug in held]
+            found.append(rows[pk])
         return found
 
     @cached_property

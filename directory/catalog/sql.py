@@ -14,7 +14,7 @@ from django.db.models import Count, Q, Value
 from directory.catalog import search
 from directory.catalog.criteria import ORDERINGS, in_segments
 from directory.catalog.flows import LEADERS, Concentration, supply_links, with_the_flow
-from directory.models import SUPPLY_KINDS, LinkStatus, Offering, Participant, Relationship, Status
+from directory.models import SUPPLY_KINDS, LinkStatus, Offering, Participant, Record, Relationship, Status
 
 
 class SqlSelection:
@@ -96,6 +96,18 @@ class SqlBackend:
         ):
             if segment_id not in found[pk]:
                 found[pk].append(segment_id)
+        return found
+
+    def records_of(self, pks):
+        """``{pk: [kind slugs]}``: the kinds of record each of ``pks`` holds in force."""
+        found = {pk: [] for pk in pks}
+        for pk, kind in (
+            Record.objects.in_force()
+            .filter(participant_id__in=pks)
+            .values_list("participant_id", "kind__slug")
+        ):
+            if kind not in found[pk]:
+                found[pk].append(kind)
         return found
 
     def members(self, taxonomy, slugs):

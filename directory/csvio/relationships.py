@@ -317,13 +317,30 @@ class _Echo:
         return value
 
 
+def source_cells(sources):
+    """The source columns of a row citing ``sources`` (a column whose items are all
+    empty is left empty), in a stable order."""
+    sources = sorted(sources, key=lambda s: (s.published, s.publisher, s.title, s.url))
+
+    def joined(values):
+        values = list(values)
+        return LIST_SEPARATOR.join(values) if any(values) else ""
+
+    return {
+        "source_publisher": joined(s.publisher for s in sources),
+        "source_title": joined(s.title for s in sources),
+        "source_date": joined(s.published for s in sources),
+        "source_url": joined(s.url for s in sources),
+        "source_checked": joined(s.checked.isoformat() if s.checked else "" for s in sources),
+    }
+
+
 def relationship_rows(queryset):
     """The CSV rows of the links ``queryset`` (in its order), a few queries in all."""
     links = queryset.select_related(
         "supplier", "customer", "supplied_segment", "customer_segment"
     ).prefetch_related("sources")
     for link in links.iterator(chunk_size=1000):
-        sources = sorted(link.sources.all(), key=lambda s: (s.published, s.publisher, s.title, s.url))
         values = {
             "supplier": link.supplier.slug,
             "customer": link.customer.slug,
@@ -335,15 +352,7 @@ def relationship_rows(queryset):
             "customer_segment": link.customer_segment.slug if link.customer_segment else "",
             "evidence": link.evidence,
             "evidence_zh": link.evidence_zh,
-            "source_publisher": LIST_SEPARATOR.join(s.publisher for s in sources),
-            "source_title": LIST_SEPARATOR.join(s.title for s in sources),
-            "source_date": LIST_SEPARATOR.join(s.published for s in sources)
-            if any(s.published for s in sources)
-            else "",
-            "source_url": LIST_SEPARATOR.join(s.url for s in sources) if any(s.url for s in sources) else "",
-            "source_checked": LIST_SEPARATOR.join(s.checked.isoformat() if s.checked else "" for s in sources)
-            if any(s.checked for s in sources)
-            else "",
+            **source_cells(link.sources.all()),
         }
         yield [neutralise_formula(values[c]) for c in COLUMNS]
 

@@ -50,6 +50,9 @@ class CardMaker:
             "segments_label": self.segments_label,
             "text": text if len(text) <= CARD_TEXT_LENGTH else Truncator(text).chars(CARD_TEXT_LENGTH),
             "segments": [(s.tier, s.localized("name", chinese)) for s in segments],
+            "badges": [
+                k.localized("short", chinese) or k.localized("name", chinese) for k in participant.badges
+            ],
         }
 
 

@@ -5,7 +5,7 @@ from django.urls import path
 
 from directory.web.feeds import RecentParticipantsFeed
 from directory.web.sitemaps import SITEMAPS
-from directory.web.views import browse, chain, health, meta, submissions
+from directory.web.views import browse, chain, health, meta, records, submissions
 
 app_name = "directory"
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path("chain/flows/", chain.flows, name="flows"),
     path("chain/links/", chain.chain_links, name="chain_links"),
     path("changes/", chain.changes, name="changes"),
+    path("records/", records.record_kinds, name="record_kinds"),
+    path("records/<slug:kind>/", records.record_kind, name="record_kind"),
     path("changes/feed/", chain.ChangesFeed(), name="changes_feed"),
     path("relationships/export.csv", chain.relationships_export, name="relationships_export"),
     path("feed/atom/", RecentParticipantsFeed(), name="feed"),

@@ -1,12 +1,14 @@
 """Segments, tags, offerings and relationships in the admin."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from directory.catalog.search import refresh_search_index
 from directory.curation.admin.base import URL_FIELDS_ASSUME_HTTPS
-from directory.models import Offering, Relationship, Segment, Source, Tag
+from directory.models import Offering, Record, RecordKind, Relationship, Segment, Source, Tag
 
 
 @admin.register(Segment)
@@ -106,3 +108,47 @@ class SourceAdmin(admin.ModelAdmin):
     search_fields = ["publisher", "title", "url"]
     list_filter = ["publisher"]
     ordering = ["-published"]
+
+
+class RecordAdminForm(forms.ModelForm):
+    """A record needs at least one source (where its fact is published)."""
+
+    class Meta:
+        model = Record
+        fields = [
+            "participant",
+            "kind",
+            "status",
+            "date",
+            "end_date",
+            "checked",
+            "authority",
+            "identifier",
+            "entity_name",
+            "role",
+            "notes_en",
+            "notes_zh",
+            "sources",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "sources" in self.fields and not cleaned.get("sources"):
+            self.add_error("sources", _("A record needs at least one source."))
+        return cleaned
+
+
+@admin.register(Record)
+class RecordAdmin(SimpleHistoryAdmin):
+    form = RecordAdminForm
+    list_display = ["participant", "kind", "status", "date", "end_date", "identifier", "checked"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["participant", "kind"]
+    search_fields = ["participant__name_en", "participant__name_zh", "identifier", "entity_name"]
+    autocomplete_fields = ["participant", "sources"]
+
+
+@admin.register(RecordKind)
+class RecordKindAdmin(SimpleHistoryAdmin):
+    list_display = ["name_en", "name_zh", "slug", "jurisdiction", "list_changes", "badge", "order"]
+    prepopulated_fields = {"slug": ["name_en"]}

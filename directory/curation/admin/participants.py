@@ -25,8 +25,9 @@ from directory.catalog.search import refresh_search_index
 from directory.countries import country_choices
 from directory.csvio import MAX_FILE_BYTES, ImportFileError, import_participants, iter_csv
 from directory.curation.admin.base import INLINE_FIELDS, URL_FIELDS_ASSUME_HTTPS
+from directory.curation.admin.directory_data import RecordAdminForm
 from directory.curation.admin.filters import SegmentFilter, TierFilter, VerifiedAgeFilter
-from directory.models import Offering, Participant, Relationship, Status
+from directory.models import Offering, Participant, Record, Relationship, Status
 
 # The uploaded CSV waits in the session between preview and confirm; sessions live in
 # the database, so keep them small. Larger files go through the import command.
@@ -117,6 +118,25 @@ class SuppliedByInline(admin.TabularInline):
     extra = 0
 
 
+class RecordInline(admin.StackedInline):
+    """The participant's compliance and risk records (each edit kept in its history)."""
+
+    model = Record
+    form = RecordAdminForm
+    fields = [
+        ("kind", "status"),
+        ("date", "end_date", "checked"),
+        ("authority", "identifier"),
+        ("entity_name", "role"),
+        "notes_en",
+        "notes_zh",
+        "sources",
+    ]
+    autocomplete_fields = ["sources"]
+    extra = 0
+    verbose_name_plural = gettext_lazy("compliance and risk records")
+
+
 class CsvUploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("CSV file"))
 
@@ -188,7 +208,7 @@ class ParticipantAdmin(SimpleHistoryAdmin):
         (gettext_lazy("Logo"), {"fields": ["logo", "logo_preview"]}),
         (gettext_lazy("Record"), {"fields": ["created_at", "updated_at", "published_at"]}),
     ]
-    inlines = [OfferingInline, SuppliedByInline, SuppliesInline]
+    inlines = [OfferingInline, SuppliedByInline, SuppliesInline, RecordInline]
     list_per_page = 100
     actions = ["publish", "unpublish", "archive", "feature", "unfeature", "mark_verified_today", "export_csv"]
     change_list_template = "admin/directory/participant/change_list.html"

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from directory.csvio import ImportFileError, import_participants, import_relationships
+from directory.csvio.records import import_record_kinds, import_records
 from directory.csvio.segments import import_segments
 from directory.management.commands._report import print_report
 
@@ -24,6 +25,8 @@ class Command(BaseCommand):
             ("segments.csv", [seed / "segments.csv"], import_segments),
             ("participants-*.csv", sorted(seed.glob("participants-*.csv")), import_participants),
             ("relationships-*.csv", sorted(seed.glob("relationships-*.csv")), import_relationships),
+            ("record-kinds.csv", [seed / "record-kinds.csv"], import_record_kinds),
+            ("records.csv", [seed / "records.csv"], import_records),
         ]
         for label, paths, load in steps:
             paths = [path for path in paths if path.exists()]
