@@ -24,7 +24,24 @@ CARD_FIELDS = (
     "featured", "logo",
 )  # fmt: skip
 FOUNDED_MIN = 1800
-FOUNDED_MAX = 2100
+FOUNDED_MAX = 2100  # the database's bound; what may be entered ends this year (founded_max)
+
+
+def founded_max():
+    """The latest founding year anyone may enter: this year."""
+    return timezone.now().year
+
+
+def validate_founded(year):
+    """The one rule for a founding year, shared by the public forms, the moderators' review
+    form, the approval service and the CSV importer: a year from ``FOUNDED_MIN`` to this
+    year (``None``, unknown, is allowed)."""
+    if year is not None and not FOUNDED_MIN <= year <= founded_max():
+        raise ValidationError(
+            _("Enter a year from %(min)d to %(max)d."),
+            code="founded_range",
+            params={"min": FOUNDED_MIN, "max": founded_max()},
+        )
 
 
 def prefers_chinese():

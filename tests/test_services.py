@@ -4,6 +4,7 @@ import re
 import threading
 
 import pytest
+from django.utils import timezone
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -73,6 +74,7 @@ def test_a_curator_can_edit_the_proposal_before_approving(moderator):
         ({"country": "XX"}, "country"),
         ({"website": "javascript:alert(1)"}, "website"),
         ({"founded": "soon"}, "founded"),
+        ({"founded": timezone.now().year + 1}, "Enter a year from 1800 to"),
         ({"kind": "empire"}, "kind"),
         ({"name_en": "", "name_zh": ""}, "name"),
         ({"offerings": [{"segment": "no-such-segment", "name": "X"}]}, "segment"),

@@ -112,7 +112,7 @@ def test_no_change_is_refused_with_a_message(client, nvidia):
     [
         ({"website": "gopher://nvidia.com"}, "gopher://nvidia.com", "Enter a web address"),
         ({"country": "ZZ"}, "英伟达", "Choose a country from the list"),
-        ({"founded": "1500"}, 'value="1500"', "greater than or equal to 1800"),
+        ({"founded": "1500"}, 'value="1500"', "Enter a year from 1800 to"),
         ({"name_en": "", "name_zh": ""}, "Designs GPUs.", "Give the name in at least one language"),
         ({"description_zh": "长" * 4001}, "长" * 4001, "at most 4000 characters"),
         ({"submitter_email": ""}, 'value="NVIDIA"', "This field is required"),

@@ -38,6 +38,8 @@ from directory.models import (
     RelationshipKind,
     Segment,
     Tag,
+    founded_max,
+    validate_founded,
 )
 from directory.urls_util import site_of
 
@@ -259,11 +261,12 @@ class _ParticipantImport:
             errors.append(f"country: {values['country'][:10]} is not an ISO 3166-1 alpha-2 code")
         founded = None
         if values["founded"]:
-            max_year = timezone.now().year + 1
-            if not values["founded"].isdigit() or not FOUNDED_MIN <= int(values["founded"]) <= max_year:
-                errors.append(f"founded: must be a year between {FOUNDED_MIN} and {max_year}")
-            else:
-                founded = int(values["founded"])
+            founded = int(values["founded"]) if values["founded"].isdigit() else -1
+            try:
+                validate_founded(founded)  # the public form's rule
+            except ValidationError:
+                errors.append(f"founded: must be a year between {FOUNDED_MIN} and {founded_max()}")
+                founded = None
         values["founded"] = founded
         values["open_source"] = values["open_source"].lower()
         if values["open_source"] not in OpenSource.values:

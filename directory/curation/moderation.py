@@ -24,6 +24,7 @@ from directory.models import (
     Submission,
     SubmissionKind,
     SubmissionStatus,
+    validate_founded,
 )
 
 # Keys of a "new" submission's data besides PROPOSAL_FIELDS.
@@ -114,6 +115,10 @@ def _scalar_values(data, names):
                 raise ValidationError({name: _("Enter a year.")})
             else:
                 value = int(value)
+                try:
+                    validate_founded(value)
+                except ValidationError as exc:
+                    raise ValidationError({name: exc.messages}) from None
         elif name == "country":
             value = ("" if value is None else str(value)).strip().upper()
         else:

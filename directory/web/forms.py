@@ -9,7 +9,6 @@ Nothing here writes to the database: the views store what these forms validated 
 from django import forms
 from django.core.validators import URLValidator
 from django.forms import inlineformset_factory
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from directory.countries import CODES, country_choices
@@ -24,6 +23,8 @@ from directory.models import (
     Segment,
     Submission,
     Tier,
+    founded_max,
+    validate_founded,
 )
 
 MAX_OFFERINGS = 10
@@ -87,7 +88,10 @@ class ParticipantForm(forms.ModelForm):
         self.fields["country"].widget.attrs.pop("maxlength", None)  # not an attribute of <select>
         # The upper bound is this year, so the field is built per form, not per process.
         self.fields["founded"] = forms.IntegerField(
-            label=_("Founded (year)"), required=False, min_value=FOUNDED_MIN, max_value=timezone.now().year
+            label=_("Founded (year)"),
+            required=False,
+            validators=[validate_founded],
+            widget=forms.NumberInput(attrs={"min": FOUNDED_MIN, "max": founded_max()}),
         )
         for name in ("name_en", "name_zh", "website", "country"):
             self.fields[name].widget.attrs.setdefault("autocomplete", "off")
