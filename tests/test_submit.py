@@ -191,25 +191,28 @@ def test_each_validation_error_writes_nothing_and_keeps_what_was_typed(client, d
     assert 'value="Moonshot AI"' in body or fields.get("name_en") is not None
 
 
-def test_at_least_one_offering_is_required(client, db):
-    _assert_refused(
+def test_at_least_one_offering_is_required_and_the_message_says_so(client, db):
+    body = _assert_refused(
         client.post("/submit/", new_listing(offerings=[])),
         "Moonshot AI",
-        error="Please submit at least 1 form",
+        error="Add at least one offering",
     )
+    assert "Please submit" not in body
+    chinese = client.post("/submit/", new_listing(offerings=[]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "请至少添加一项产品或服务" in chinese.content.decode()
 
 
 def test_too_many_offerings_are_refused(client, db):
     rows = [{"segment": "aigc-tools", "name": f"Tool {i}"} for i in range(11)]
     _assert_refused(
-        client.post("/submit/", new_listing(offerings=rows)), "Tool 3", error="Please submit at most 10 forms"
+        client.post("/submit/", new_listing(offerings=rows)), "Tool 3", error="List at most 10 offerings"
     )
 
 
 def test_a_missing_management_form_is_an_error_not_a_crash(client, db):
     post = {k: v for k, v in new_listing().items() if not k.startswith("offerings-") or "-0-" in k}
     body = _assert_refused(
-        client.post("/submit/", post), "Moonshot AI", error="Please submit at least 1 form"
+        client.post("/submit/", post), "Moonshot AI", error="Add at least one offering"
     )
     assert "(Hidden field TOTAL_FORMS) This field is required." in body
 

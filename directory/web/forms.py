@@ -205,6 +205,12 @@ class OfferingForm(forms.ModelForm):
 class BaseOfferingFormSet(forms.BaseInlineFormSet):
     """Offerings of a participant that does not exist yet; the segments are read once."""
 
+    # Django's own messages ("Please submit at least 1 form.") do not say what is missing.
+    default_error_messages = {
+        "too_few_forms": _("Add at least one offering: what the organisation provides, and in which segment."),
+        "too_many_forms": _("List at most %(num)d offerings; the curators can add more later."),
+    }
+
     def __init__(self, *args, **kwargs):
         segments = list(Segment.objects.all())
         super().__init__(*args, instance=Participant(), form_kwargs={"segments": segments}, **kwargs)
