@@ -1,0 +1,32 @@
+"""Markup the Nu Html Checker accepts: htmx in its valid ``data-hx-*`` form, headings that
+do not skip a level."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+TEMPLATES = Path(settings.BASE_DIR) / "templates"
+STATIC = Path(settings.BASE_DIR) / "static"
+# An htmx attribute not written as data-hx-* (hx-get, hx-swap, hx-on:click, ...).
+BARE_HX = re.compile(r"(?<![\w-])hx-[a-z]", re.I)
+
+
+def test_no_template_or_script_uses_bare_hx_attributes():
+    files = [*TEMPLATES.rglob("*.html"), *STATIC.rglob("*.js")]
+    offenders = [
+        f"{path.relative_to(settings.BASE_DIR)}:{number}"
+        for path in files
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if BARE_HX.search(line)
+    ]
+    assert offenders == []
+
+
+@pytest.mark.django_db
+def test_listing_pages_carry_only_data_hx_attributes(client, small_chain):
+    for url in ("/participants/", "/participants/?q=chip", "/segments/ai-chips/"):
+        body = client.get(url).content.decode()
+        assert 'data-hx-get="' in body, url
+        assert not BARE_HX.search(body), url
