@@ -213,6 +213,23 @@ def test_page_size_and_links_keep_the_filter(client, db):
     assert response.context["listing"].query == "tier=upstream&page_size=50"
 
 
+def test_the_sort_menu_names_each_order_once(client, chain):
+    def options(query):
+        body = client.get(f"/participants/{query}").content.decode()
+        menu = re.search(r'<select id="id_ordering" name="ordering">(.*?)</select>', body, re.S).group(1)
+        return re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', menu)
+
+    plain = options("")
+    labels = [label for _, _, label in plain]
+    assert labels == ["Name A–Z", "Name Z–A", "Oldest first", "Newest first", "Recently updated"]
+    assert plain[0] == ("", " selected", "Name A–Z")  # the default is that option itself
+    assert [label for _, selected, label in options("?ordering=-founded") if selected] == ["Newest first"]
+    assert [label for _, selected, label in options("?ordering=name") if selected] == ["Name A–Z"]
+    searched = options("?q=chip")
+    assert [label for _, _, label in searched] == ["Relevance", *labels]
+    assert searched[0] == ("", " selected", "Relevance") and searched[1][0] == "name"
+
+
 def test_page_past_the_end_shows_the_last_page_with_a_note(client, db):
     make_chain(45)
     response = client.get("/participants/?page=99")
