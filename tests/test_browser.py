@@ -101,3 +101,30 @@ def test_browse_the_chain_in_a_real_browser(live_server, chain, chromium):
                 assert abs(boxes[0]["y"] - boxes[1]["y"]) < 20, (width, locale, boxes)
                 narrow.close()
         browser.close()
+
+
+def test_paging_a_search_shows_the_top_of_the_new_page(live_server, db, chromium):
+    """The next page of a search opens at the top of its results, with htmx (show:top)
+    and without JavaScript (the link's #listing anchor); it used to stay at the bottom."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import make_chain
+
+    make_chain(45)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+        for javascript in (True, False):
+            page = browser.new_page(locale="en-US", java_script_enabled=javascript)
+            page.set_default_timeout(15_000)
+            page.goto(live_server.url + "/participants/?q=bulk")
+            if javascript:
+                page.wait_for_function("() => window.htmx !== undefined")
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            page.locator(".pagination").get_by_role("link", name="Next →").click()
+            expect(page).to_have_url(re.compile(r"[?&]page=2"))
+            expect(page.locator(".pagination [aria-current=page]")).to_have_text("2")
+            page.wait_for_timeout(300)  # let the scroll settle
+            top = page.evaluate("document.getElementById('listing').getBoundingClientRect().top")
+            assert abs(top) < 5, (javascript, top)
+            page.close()
+        browser.close()

@@ -197,7 +197,7 @@ def test_pagination_with_page_numbers_and_total(client, db):
     assert len(page.object_list) == 20
     body = response.content.decode()
     assert "45 participants" in body and "Page 2 of 3" in body
-    assert 'href="?page=3"' in body
+    assert 'href="?page=3#listing"' in body
 
 
 def test_page_size_and_links_keep_the_filter(client, db):
@@ -208,9 +208,24 @@ def test_page_size_and_links_keep_the_filter(client, db):
     response = client.get("/participants/?page_size=20&country=US")
     assert response.context["listing"].page.paginator.num_pages == 1
     response = client.get("/participants/?page_size=20")
-    assert 'href="?page=2"' in response.content.decode()
+    assert 'href="?page=2#listing"' in response.content.decode()
     response = client.get("/participants/?page_size=50&tier=upstream")
     assert response.context["listing"].query == "tier=upstream&page_size=50"
+
+
+def test_paging_lands_at_the_top_of_the_new_page_of_results(client, db):
+    """A page link scrolls to the top of the listing: without JavaScript by its #listing
+    anchor, with htmx by ``show:top`` on the swapped listing (both the same place)."""
+    make_chain(45)
+    body = client.get("/participants/?q=bulk&page=2").content.decode()
+    links = re.findall(r'<a (?:rel="(?:prev|next)" )?href="([^"]*)" data-hx-get="([^"]*)"[^>]*>', body)
+    assert len(links) == 4  # previous, pages 1 and 3, next
+    for href, hx_get in links:
+        assert href.startswith("?q=bulk&amp;page=") and href.endswith("#listing")
+        assert hx_get.startswith("/participants/?q=bulk&amp;page=") and "#" not in hx_get
+    swaps = re.findall(r'<a [^>]*data-hx-swap="([^"]*)"', body)
+    assert swaps == ["outerHTML show:top"] * 4
+    assert '<form id="listing"' in body
 
 
 def test_the_sort_menu_names_each_order_once(client, chain):
