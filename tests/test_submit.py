@@ -363,14 +363,63 @@ def test_rate_limit_refuses_the_next_submission_with_429_and_stores_nothing(clie
     assert send(3, ip="192.0.2.2").status_code == 302
 
 
+@override_settings(SUBMISSION_RATE_LIMIT=1, SUBMISSION_RATE_WINDOW=3600)
+def test_over_the_limit_the_form_comes_back_with_what_was_typed(client, db):
+    assert client.post("/submit/", new_listing(name_en="First", name_zh="", website="")).status_code == 302
+    post = new_listing(
+        name_en="Second Org",
+        description_en="Typed with care.",
+        offerings=[{"segment": "aigc-tools", "name": "Second Tool", "url": "https://second.example/"}],
+        note="See our press page.",
+    )
+    response = client.post("/submit/", post)
+    body = response.content.decode()
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert 'id="rate-limit"' in body and "try again in about 60 minutes" in body
+    assert "Nothing from this attempt was stored" in body
+    for typed in (
+        'value="Second Org"',
+        "Typed with care.",
+        'value="Second Tool"',
+        'value="https://second.example/"',
+        "See our press page.",
+        'value="li.wei@example.org"',
+        '<option value="aigc-tools" selected>',
+    ):
+        assert typed in body, typed
+    assert "Please correct the fields" not in body  # nothing was wrong with it
+    assert Submission.objects.count() == 1
+
+
+@override_settings(SUBMISSION_RATE_LIMIT=1)
+def test_over_the_limit_mistakes_are_shown_as_usual(client, db):
+    client.post("/submit/", new_listing(name_en="First", name_zh="", website=""))
+    for post in ({}, new_listing(founded="1", name_en="Second", name_zh="", website="")):
+        response = client.post("/submit/", post)
+        body = response.content.decode()
+        assert response.status_code == 200, post
+        assert "Please correct the fields marked below" in body and 'id="rate-limit"' not in body
+    assert "Enter a year from 1800" in body
+    assert Submission.objects.count() == 1
+
+
 @override_settings(SUBMISSION_RATE_LIMIT=1)
 def test_rate_limit_covers_corrections_too(client, small_chain):
     from tests.submission_data import correction
 
     assert client.post("/submit/", new_listing()).status_code == 302
-    response = client.post("/participants/nvidia/suggest/", correction(small_chain["nvidia"], founded="1993"))
-    assert response.status_code == 429
+    response = client.post(
+        "/participants/nvidia/suggest/", correction(small_chain["nvidia"], founded="1993", note="From 10-K.")
+    )
+    body = response.content.decode()
+    assert response.status_code == 429 and "Retry-After" in response
+    assert 'id="rate-limit"' in body and 'name="founded" value="1993"' in body and "From 10-K." in body
     assert Submission.objects.count() == 1
+    # A correction with a mistake, or with no change at all, is answered as usual.
+    bad = client.post("/participants/nvidia/suggest/", correction(small_chain["nvidia"], country="ZZ"))
+    assert bad.status_code == 200 and "Choose a country from the list" in bad.content.decode()
+    unchanged = client.post("/participants/nvidia/suggest/", correction(small_chain["nvidia"]))
+    assert unchanged.status_code == 200 and "Nothing has changed" in unchanged.content.decode()
 
 
 # Mail ----------------------------------------------------------------------------

@@ -43,8 +43,23 @@ def _submitter_ip(request):
     return client_ip(request) or "unknown"
 
 
-def _rate_limited(request, wait):
-    response = render(request, "directory/rate_limited.html", {"minutes": max(1, wait // 60)}, status=429)
+def _limit_wait(request, forms):
+    """Seconds the submitter must wait when every one of ``forms`` is valid but the
+    address is over the submission limit, else 0. Forms are validated first (each
+    ``is_valid`` runs, no short-circuit), so mistakes are shown as usual and never counted."""
+    valid = [form.is_valid() for form in forms]
+    if not all(valid):
+        return 0
+    return submission_limit.retry_after(_submitter_ip(request))
+
+
+def _render_form(request, template, context, wait):
+    """The form page; over the limit, the same page with what was typed and the limit
+    message, as a 429 with ``Retry-After`` (nothing stored)."""
+    if not wait:
+        return render(request, template, context)
+    context = {**context, "limit_minutes": max(1, wait // 60)}
+    response = render(request, template, context, status=429)
     response["Retry-After"] = str(wait)
     return response
 
@@ -80,17 +95,16 @@ def _link_formset(post, prefix):
 
 def submit(request):
     """``/submit/``: propose a new participant with its offerings and supply links."""
+    wait = 0
     if request.method == "POST":
-        if wait := submission_limit.retry_after(_submitter_ip(request)):
-            return _rate_limited(request, wait)
         participant_form = NewParticipantForm(request.POST)
         offerings = OfferingFormSet(request.POST)
         suppliers = _link_formset(request.POST, "suppliers")
         customers = _link_formset(request.POST, "customers")
         submitter_form = SubmitterForm(request.POST, instance=Submission(kind=SubmissionKind.NEW))
-        # Every form is validated (no short-circuit) so each shows its errors at once.
-        valid = [f.is_valid() for f in (participant_form, offerings, suppliers, customers, submitter_form)]
-        if all(valid):
+        forms = (participant_form, offerings, suppliers, customers, submitter_form)
+        wait = _limit_wait(request, forms)
+        if all(f.is_valid() for f in forms) and not wait:
             submission = submitter_form.save(commit=False)
             submission.data = {
                 **participant_form.proposal(),
@@ -117,7 +131,7 @@ def submit(request):
         "submitter_form": submitter_form,
         "link_suggestions": link_suggestions(),
     }
-    return render(request, "directory/submit.html", context)
+    return _render_form(request, "directory/submit.html", context, wait)
 
 
 def suggest(request, slug):
@@ -128,25 +142,27 @@ def suggest(request, slug):
     """
     participant = get_object_or_404(Participant.objects.published(), slug=slug)
     current = {name: getattr(participant, name) for name in PROPOSAL_FIELDS}
+    wait = 0
     if request.method == "POST":
-        if wait := submission_limit.retry_after(_submitter_ip(request)):
-            return _rate_limited(request, wait)
         form = ParticipantForm(request.POST, initial=current)
         submitter_form = SubmitterForm(
             request.POST, instance=Submission(kind=SubmissionKind.CORRECTION, participant=participant)
         )
-        if all([form.is_valid(), submitter_form.is_valid()]):
+        wait = _limit_wait(request, (form, submitter_form))
+        if form.is_valid() and submitter_form.is_valid():
             data, original = changed_fields(form.proposal(), participant)
-            if data:
+            if not data:
+                wait = 0  # nothing to send: say so, not "wait"
+                form.add_error(None, _("Nothing has changed: edit the fields that are wrong, then send."))
+            elif not wait:
                 submission = submitter_form.save(commit=False)
                 submission.data, submission.original = data, original
                 return _store(request, submission, submitter_form)
-            form.add_error(None, _("Nothing has changed: edit the fields that are wrong, then send."))
     else:
         form = ParticipantForm(initial=current)
         submitter_form = SubmitterForm()
     context = {"participant": participant, "form": form, "submitter_form": submitter_form}
-    return render(request, "directory/suggest.html", context)
+    return _render_form(request, "directory/suggest.html", context, wait)
 
 
 def _display(name, value):
