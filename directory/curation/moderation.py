@@ -6,6 +6,8 @@ with the submission's row locked, so approving twice, or two curators approving 
 once, applies a submission exactly once.
 """
 
+from functools import partial
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from directory.catalog.search import refresh_search_index
 from directory.curation import matching
+from directory.curation.notifications import notify_decision
 from directory.models import (
     PROPOSAL_FIELDS,
     Offering,
@@ -237,7 +240,12 @@ def _apply_correction(participant, data, by, reason):
     return participant
 
 
-def approve_submission(submission, by, data=None):
+def _mail_decision(submission, site):
+    """Mail the submitter once the decision is committed (never if it is rolled back)."""
+    transaction.on_commit(partial(notify_decision, submission, site), robust=True)
+
+
+def approve_submission(submission, by, data=None, site=""):
     """Apply ``submission`` to the directory and mark it approved by ``by``; return the
     participant created or corrected.
 
@@ -248,7 +256,9 @@ def approve_submission(submission, by, data=None):
     that still exist; a correction updates exactly the fields whose proposed value
     differs from the current one. Raises ``ValidationError`` for values the directory
     cannot take (nothing is written) and ``SubmissionAlreadyReviewed`` when the
-    submission is no longer pending.
+    submission is no longer pending. After the commit the submitter is mailed the decision
+    with a link to the participant's public page (``site``: scheme and host of the links,
+    see ``notifications.site_url``).
     """
     with transaction.atomic():
         locked = _lock_pending(submission)
@@ -265,22 +275,24 @@ def approve_submission(submission, by, data=None):
         locked.participant = participant
         _finish(submission, locked, by, SubmissionStatus.APPROVED)
         refresh_search_index([participant.pk])
+        _mail_decision(submission, site)
     return participant
 
 
-def reject_submission(submission, by, reason):
-    """Mark ``submission`` rejected by ``by``, keeping it; ``reason`` is required and
-    shown to the submitter on their status page."""
+def reject_submission(submission, by, reason, site=""):
+    """Mark ``submission`` rejected by ``by``, keeping it; ``reason`` is required, shown to
+    the submitter on their status page and mailed to them after the commit."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("A reason is required to reject a submission."))
     with transaction.atomic():
         locked = _lock_pending(submission)
         _finish(submission, locked, by, SubmissionStatus.REJECTED, reason)
+        _mail_decision(submission, site)
 
 
 def mark_spam(submission, by, reason=""):
-    """Mark ``submission`` as spam (kept, never applied)."""
+    """Mark ``submission`` as spam (kept, never applied; nobody is mailed)."""
     with transaction.atomic():
         locked = _lock_pending(submission)
         _finish(submission, locked, by, SubmissionStatus.SPAM, (reason or "").strip())

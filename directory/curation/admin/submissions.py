@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from directory.curation import moderation
 from directory.curation.admin.filters import SubmissionStatusFilter
 from directory.curation.matching import find_duplicates
+from directory.curation.notifications import site_url
 from directory.models import Participant, Segment, Submission, SubmissionKind, SubmissionStatus
 
 
@@ -129,10 +130,12 @@ class SubmissionAdmin(admin.ModelAdmin):
         data, reason = form.cleaned_data["proposed"], form.cleaned_data["reason"]
         try:
             if form.action == "approve":
-                participant = moderation.approve_submission(submission, request.user, data=data)
+                participant = moderation.approve_submission(
+                    submission, request.user, data=data, site=site_url(request)
+                )
                 message = _("Approved: %(name)s is in the directory.") % {"name": participant}
             elif form.action == "reject":
-                moderation.reject_submission(submission, request.user, reason)
+                moderation.reject_submission(submission, request.user, reason, site=site_url(request))
                 message = _("Rejected; the submitter will see your reason.")
             else:
                 moderation.mark_spam(submission, request.user, reason)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from directory.countries import country_name
-from directory.curation.notifications import notify_submission_received
+from directory.curation.notifications import notify_submission_received, site_url
 from directory.models import (
     PROPOSAL_FIELDS,
     Kind,
@@ -77,7 +77,9 @@ def _store(request, submission, submitter_form):
     with transaction.atomic():
         submission.save()
         if submission.status != SubmissionStatus.SPAM:
-            transaction.on_commit(partial(notify_submission_received, submission), robust=True)
+            transaction.on_commit(
+                partial(notify_submission_received, submission, site_url(request)), robust=True
+            )
     submission_limit.count_submission(ip)
     if submission.status == SubmissionStatus.SPAM:
         submission_limit.count_honeypot(ip)
