@@ -47,12 +47,14 @@ def test_approval_mails_the_public_page_after_commit(moderator, django_capture_o
     assert "已收录进 chainsite 名录" in message.body  # and in Chinese, after the English
 
 
-def test_an_approved_correction_says_it_is_applied_not_new(small_chain, moderator, django_capture_on_commit_callbacks):
+def test_an_approved_correction_says_it_is_applied_not_new(
+    small_chain, moderator, django_capture_on_commit_callbacks
+):
     submission = correction(small_chain["nvidia"], founded=1993)
     with django_capture_on_commit_callbacks(execute=True):
         moderation.approve_submission(submission, moderator, site="http://x.example")
     (message,) = mail.outbox
-    assert "approved your correction to \"NVIDIA\"" in message.body
+    assert 'approved your correction to "NVIDIA"' in message.body
     assert "now listed" not in message.body
     assert "http://x.example/participants/nvidia/" in message.body
 
@@ -60,7 +62,9 @@ def test_an_approved_correction_says_it_is_applied_not_new(small_chain, moderato
 def test_rejection_mails_the_reason(moderator, django_capture_on_commit_callbacks):
     submission = new_listing()
     with django_capture_on_commit_callbacks(execute=True):
-        moderation.reject_submission(submission, moderator, "Not an AI company.\nSee its site.", site="http://x")
+        moderation.reject_submission(
+            submission, moderator, "Not an AI company.\nSee its site.", site="http://x"
+        )
     (message,) = mail.outbox
     assert "not accepted" in message.subject and "未获通过" in message.subject
     assert "Not an AI company.\nSee its site." in message.body
@@ -77,13 +81,18 @@ def test_spam_and_a_rolled_back_approval_mail_nobody(moderator, django_capture_o
 
 
 @override_settings(EMAIL_BACKEND="tests.test_submit.FailingBackend")
-def test_a_failing_mail_server_is_logged_and_blocks_nothing(moderator, caplog, django_capture_on_commit_callbacks):
+def test_a_failing_mail_server_is_logged_and_blocks_nothing(
+    moderator, caplog, django_capture_on_commit_callbacks
+):
     submission = new_listing()
     with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
         participant = moderation.approve_submission(submission, moderator)
     submission.refresh_from_db()
     assert submission.status == "approved" and Participant.objects.filter(pk=participant.pk).exists()
-    assert f"could not send directory/email/submission_decision.txt for submission {submission.pk}" in caplog.text
+    assert (
+        f"could not send directory/email/submission_decision.txt for submission {submission.pk}"
+        in caplog.text
+    )
 
 
 def test_links_go_to_the_address_the_request_came_in_on(client, db, django_capture_on_commit_callbacks):

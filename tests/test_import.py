@@ -1,10 +1,10 @@
 """import_participants / import_relationships: the CSV format of DESIGN.md, all rows or none."""
 
 import pytest
-from django.utils import timezone
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from directory.csvio.importer import EXPORT_COLUMNS, import_participants, import_relationships, iter_csv
 from directory.models import Offering, Participant, Relationship, Tag

@@ -211,9 +211,7 @@ def test_too_many_offerings_are_refused(client, db):
 
 def test_a_missing_management_form_is_an_error_not_a_crash(client, db):
     post = {k: v for k, v in new_listing().items() if not k.startswith("offerings-") or "-0-" in k}
-    body = _assert_refused(
-        client.post("/submit/", post), "Moonshot AI", error="Add at least one offering"
-    )
+    body = _assert_refused(client.post("/submit/", post), "Moonshot AI", error="Add at least one offering")
     assert "(Hidden field TOTAL_FORMS) This field is required." in body
 
 
