@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from directory.models import SubmissionKind, SubmissionStatus
+from directory.models import PROPOSAL_FIELDS, SubmissionKind, SubmissionStatus
 
 logger = logging.getLogger(__name__)
 # Decisions are mailed in both languages: the submitter's is not stored, and the curator
@@ -71,6 +71,19 @@ def _send(subject, body, recipients, submission, what):
     return True
 
 
+def _additions(submission):
+    """A correction's proposed offerings and supply links, one line each."""
+    data = submission.data
+    lines = [f"offering: {o.get('segment')}: {o.get('name')}" for o in data.get("offerings") or []]
+    lines += [
+        f"supplier: {link.get('participant')} ({link.get('kind')})" for link in data.get("suppliers") or []
+    ]
+    lines += [
+        f"customer: {link.get('participant')} ({link.get('kind')})" for link in data.get("customers") or []
+    ]
+    return lines
+
+
 def notify_submission_received(submission, site=""):
     """Tell the curators (``settings.CURATOR_EMAILS``) about a new submission and send the
     submitter a confirmation with the status link (``site``: see ``site_url``). Returns
@@ -81,10 +94,13 @@ def notify_submission_received(submission, site=""):
         "admin_url": _admin_url(submission, site),
         "name": _subject_name(submission),
         "changes": [
-            (field, submission.original.get(field), value) for field, value in submission.data.items()
+            (field, submission.original.get(field), value)
+            for field, value in submission.data.items()
+            if field in PROPOSAL_FIELDS
         ]
         if submission.kind == SubmissionKind.CORRECTION
         else [],
+        "additions": _additions(submission) if submission.kind == SubmissionKind.CORRECTION else [],
     }
     sent = 0
     if settings.CURATOR_EMAILS:
@@ -133,5 +149,7 @@ def notify_decision(submission, site=""):
             else:
                 subjects.append(_("Your chainsite submission was not accepted: %(name)s") % context)
             bodies.append(render_to_string(template, context))
-    sent = _send(" · ".join(subjects), "\n\n".join(bodies), [submission.submitter_email], submission, template)
+    sent = _send(
+        " · ".join(subjects), "\n\n".join(bodies), [submission.submitter_email], submission, template
+    )
     return int(sent)

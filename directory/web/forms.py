@@ -207,7 +207,9 @@ class BaseOfferingFormSet(forms.BaseInlineFormSet):
 
     # Django's own messages ("Please submit at least 1 form.") do not say what is missing.
     default_error_messages = {
-        "too_few_forms": _("Add at least one offering: what the organisation provides, and in which segment."),
+        "too_few_forms": _(
+            "Add at least one offering: what the organisation provides, and in which segment."
+        ),
         "too_many_forms": _("List at most %(num)d offerings; the curators can add more later."),
     }
 
@@ -239,6 +241,43 @@ OfferingFormSet = inlineformset_factory(
     extra=2,
     min_num=1,
     validate_min=True,
+    max_num=MAX_OFFERINGS,
+    validate_max=True,
+    absolute_max=MAX_OFFERINGS,
+    can_delete=False,
+)
+
+
+class BaseNewOfferingFormSet(BaseOfferingFormSet):
+    """Offerings proposed for an existing participant (the correction form): optional,
+    and none may repeat one it already has (same segment and name, in any case)."""
+
+    def __init__(self, *args, participant, **kwargs):
+        self.participant = participant
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        # Rows repeating each other are refused by the formset's own unique check.
+        filled = [form for form in self.forms if form.has_changed() and form.cleaned_data]
+        if not filled:
+            return
+        existing = {(o.segment_id, o.name.casefold()) for o in self.participant.offerings.all()}
+        for form in filled:
+            if (form.cleaned_data["segment"].pk, form.cleaned_data["name"].casefold()) in existing:
+                form.add_error("name", _("It already has this offering in this segment."))
+
+
+NewOfferingFormSet = inlineformset_factory(
+    Participant,
+    Offering,
+    form=OfferingForm,
+    formset=BaseNewOfferingFormSet,
+    fields=["segment", "name", "description", "url"],
+    extra=1,
+    min_num=0,
     max_num=MAX_OFFERINGS,
     validate_max=True,
     absolute_max=MAX_OFFERINGS,
@@ -303,6 +342,47 @@ LinkFormSet = forms.formset_factory(
     LinkForm,
     formset=BaseLinkFormSet,
     extra=2,
+    max_num=MAX_LINKS,
+    validate_max=True,
+    absolute_max=MAX_LINKS,
+)
+
+SUPPLIERS, CUSTOMERS = "suppliers", "customers"
+
+
+class BaseNewLinkFormSet(BaseLinkFormSet):
+    """New supply links of an existing participant (the correction form), on one side
+    (``SUPPLIERS`` or ``CUSTOMERS``, which is also the prefix): not to itself, and not
+    one it already has."""
+
+    def __init__(self, *args, participant, **kwargs):
+        self.participant = participant
+        super().__init__(*args, **kwargs)
+
+    def existing(self):
+        """``{(other participant's slug, kind)}`` of the links it has on this side."""
+        if self.prefix == SUPPLIERS:
+            return set(self.participant.supplied_by.values_list("supplier__slug", "kind"))
+        return set(self.participant.supplies.values_list("customer__slug", "kind"))
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        rows = [f for f in self.forms if f.cleaned_data.get("participant")]
+        existing = self.existing() if rows else set()
+        for form in rows:
+            key = (form.cleaned_data["participant"], form.cleaned_data["kind"])
+            if key[0] == self.participant.slug:
+                form.add_error("participant", _("A participant cannot supply itself."))
+            elif key in existing:
+                form.add_error("participant", _("The directory already lists this link."))
+
+
+NewLinkFormSet = forms.formset_factory(
+    LinkForm,
+    formset=BaseNewLinkFormSet,
+    extra=1,
     max_num=MAX_LINKS,
     validate_max=True,
     absolute_max=MAX_LINKS,

@@ -28,7 +28,11 @@ from directory.models import (
 from directory.web import submission_limit
 from directory.web.client_ip import client_ip
 from directory.web.forms import (
+    CUSTOMERS,
+    SUPPLIERS,
     LinkFormSet,
+    NewLinkFormSet,
+    NewOfferingFormSet,
     NewParticipantForm,
     OfferingFormSet,
     ParticipantForm,
@@ -86,13 +90,13 @@ def _store(request, submission, submitter_form):
     return redirect(submission)
 
 
-def _link_formset(post, prefix):
-    """The optional supplier/customer rows; a script that sends none may leave out their
-    management form too."""
+def _optional(formset_class, post, prefix, **kwargs):
+    """Optional rows (supply links; a correction's new offerings): a script that sends
+    none may leave out their management form too."""
     data = post.copy()
     data.setdefault(f"{prefix}-TOTAL_FORMS", "0")
     data.setdefault(f"{prefix}-INITIAL_FORMS", "0")
-    return LinkFormSet(data, prefix=prefix)
+    return formset_class(data, prefix=prefix, **kwargs)
 
 
 def submit(request):
@@ -101,8 +105,8 @@ def submit(request):
     if request.method == "POST":
         participant_form = NewParticipantForm(request.POST)
         offerings = OfferingFormSet(request.POST)
-        suppliers = _link_formset(request.POST, "suppliers")
-        customers = _link_formset(request.POST, "customers")
+        suppliers = _optional(LinkFormSet, request.POST, SUPPLIERS)
+        customers = _optional(LinkFormSet, request.POST, CUSTOMERS)
         submitter_form = SubmitterForm(request.POST, instance=Submission(kind=SubmissionKind.NEW))
         forms = (participant_form, offerings, suppliers, customers, submitter_form)
         wait = _limit_wait(request, forms)
@@ -118,8 +122,8 @@ def submit(request):
     else:
         participant_form = NewParticipantForm()
         offerings = OfferingFormSet()
-        suppliers = LinkFormSet(prefix="suppliers")
-        customers = LinkFormSet(prefix="customers")
+        suppliers = LinkFormSet(prefix=SUPPLIERS)
+        customers = LinkFormSet(prefix=CUSTOMERS)
         submitter_form = SubmitterForm()
     context = {
         "form": participant_form,
@@ -136,23 +140,56 @@ def submit(request):
     return _render_form(request, "directory/submit.html", context, wait)
 
 
+def _correction_forms(request, participant):
+    """The correction form's parts, bound to the POST if there is one: the participant's
+    fields (prefilled with the current values), new offerings, new supplier and customer
+    links, and the submitter."""
+    current = {name: getattr(participant, name) for name in PROPOSAL_FIELDS}
+    post = request.POST if request.method == "POST" else None
+    if post is None:
+        return (
+            ParticipantForm(initial=current),
+            NewOfferingFormSet(prefix="offerings", participant=participant),
+            NewLinkFormSet(prefix=SUPPLIERS, participant=participant),
+            NewLinkFormSet(prefix=CUSTOMERS, participant=participant),
+            SubmitterForm(),
+        )
+    return (
+        ParticipantForm(post, initial=current),
+        _optional(NewOfferingFormSet, post, "offerings", participant=participant),
+        _optional(NewLinkFormSet, post, SUPPLIERS, participant=participant),
+        _optional(NewLinkFormSet, post, CUSTOMERS, participant=participant),
+        SubmitterForm(post, instance=Submission(kind=SubmissionKind.CORRECTION, participant=participant)),
+    )
+
+
+def _correction_data(participant, form, offerings, suppliers, customers):
+    """``(data, original)`` of a valid correction: the changed fields and the proposed
+    additions (only those given) in the ``Submission.data`` format, and the current values."""
+    data, original = changed_fields(form.proposal(), participant)
+    additions = {
+        "offerings": offerings.proposal(),
+        SUPPLIERS: suppliers.proposal(),
+        CUSTOMERS: customers.proposal(),
+    }
+    return {**data, **{key: items for key, items in additions.items() if items}}, original
+
+
 def suggest(request, slug):
-    """``/participants/<slug>/suggest/``: propose changes to a published participant.
+    """``/participants/<slug>/suggest/``: propose changes to a published participant:
+    its fields, and new offerings and supply links.
 
     Only the fields that differ from the current values are stored, with all current
-    values beside them; a form with no change is refused.
+    values beside them; a form with no change and nothing added is refused.
     """
     participant = get_object_or_404(Participant.objects.published(), slug=slug)
-    current = {name: getattr(participant, name) for name in PROPOSAL_FIELDS}
+    forms = _correction_forms(request, participant)
+    form, offerings, suppliers, customers, submitter_form = forms
     wait = 0
     if request.method == "POST":
-        form = ParticipantForm(request.POST, initial=current)
-        submitter_form = SubmitterForm(
-            request.POST, instance=Submission(kind=SubmissionKind.CORRECTION, participant=participant)
-        )
-        wait = _limit_wait(request, (form, submitter_form))
-        if form.is_valid() and submitter_form.is_valid():
-            data, original = changed_fields(form.proposal(), participant)
+        wait = _limit_wait(request, forms)
+        if all(f.is_valid() for f in forms):
+            data, original = _correction_data(participant, form, offerings, suppliers, customers)
             if not data:
                 wait = 0  # nothing to send: say so, not "wait"
                 form.add_error(None, _("Nothing has changed: edit the fields that are wrong, then send."))
@@ -160,10 +197,17 @@ def suggest(request, slug):
                 submission = submitter_form.save(commit=False)
                 submission.data, submission.original = data, original
                 return _store(request, submission, submitter_form)
-    else:
-        form = ParticipantForm(initial=current)
-        submitter_form = SubmitterForm()
-    context = {"participant": participant, "form": form, "submitter_form": submitter_form}
+    context = {
+        "participant": participant,
+        "form": form,
+        "offerings": offerings,
+        "link_formsets": [
+            (suppliers, _("New suppliers: participants that supply it")),
+            (customers, _("New customers: participants it supplies")),
+        ],
+        "submitter_form": submitter_form,
+        "link_suggestions": link_suggestions(),
+    }
     return _render_form(request, "directory/suggest.html", context, wait)
 
 
@@ -201,13 +245,20 @@ def _field_rows(submission):
     ]
 
 
-def _new_listing_parts(submission):
-    """Offerings and supply links of a new-listing submission, with segment and
-    participant names (two queries)."""
+def _proposed_parts(submission):
+    """Offerings and supply links a submission proposes (all of a new listing's; those a
+    correction adds), with segment and participant names (two queries, none when there
+    are none)."""
     offerings = submission.data.get("offerings") or []
     links = [*(submission.data.get("suppliers") or []), *(submission.data.get("customers") or [])]
-    segments = Segment.objects.in_bulk({o.get("segment") for o in offerings}, field_name="slug")
-    participants = Participant.objects.in_bulk({link.get("participant") for link in links}, field_name="slug")
+    segments = (
+        Segment.objects.in_bulk({o.get("segment") for o in offerings}, field_name="slug") if offerings else {}
+    )
+    participants = (
+        Participant.objects.in_bulk({link.get("participant") for link in links}, field_name="slug")
+        if links
+        else {}
+    )
 
     def link_rows(key):
         return [
@@ -241,8 +292,7 @@ def submission_status(request, token):
         else submission.get_status_display(),
         "reviewed": submission.status != SubmissionStatus.PENDING and submission.reviewed_at,
     }
-    if submission.kind == SubmissionKind.NEW:
-        context.update(_new_listing_parts(submission))
+    context.update(_proposed_parts(submission))
     response = render(request, "directory/submission_status.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
