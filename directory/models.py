@@ -548,7 +548,8 @@ class Submission(models.Model):
         ]
 
     def __str__(self):
-        name = self.data.get("name_en") or self.data.get("name_zh") or str(self.participant or "")
+        data = self.data if isinstance(self.data, dict) else {}
+        name = data.get("name_en") or data.get("name_zh") or str(self.participant or "")
         return f"{self.get_kind_display()}: {name}"
 
     def get_absolute_url(self):

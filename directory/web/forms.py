@@ -11,13 +11,15 @@ from django.core.validators import URLValidator
 from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from directory.countries import CODES, country_choices
+from directory.countries import CODES, country_choices, country_name
 from directory.curation.matching import Duplicates, find_duplicates
 from directory.models import (
     FOUNDED_MIN,
     PROPOSAL_FIELDS,
     TIER_ORDER,
+    Kind,
     Offering,
+    OpenSource,
     Participant,
     RelationshipKind,
     Segment,
@@ -448,3 +450,17 @@ def changed_fields(proposal, participant):
         name: value for name, value in proposal.items() if comparable(value) != comparable(original[name])
     }
     return data, original
+
+
+def shown_value(name, value):
+    """A proposed or stored value of participant field ``name`` as people read it: choice
+    labels and country names (the status page, the moderators' review)."""
+    if value in ("", None):
+        return ""
+    if name == "country":
+        return f"{country_name(value)} ({value})"
+    if name == "kind" and value in Kind.values:
+        return Kind(value).label
+    if name == "open_source" and value in OpenSource.values:
+        return OpenSource(value).label
+    return value

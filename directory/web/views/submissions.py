@@ -12,12 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from directory.countries import country_name
 from directory.curation.notifications import notify_submission_received, site_url
 from directory.models import (
     PROPOSAL_FIELDS,
-    Kind,
-    OpenSource,
     Participant,
     RelationshipKind,
     Segment,
@@ -39,6 +36,7 @@ from directory.web.forms import (
     SubmitterForm,
     changed_fields,
     link_suggestions,
+    shown_value,
 )
 
 
@@ -211,19 +209,6 @@ def suggest(request, slug):
     return _render_form(request, "directory/suggest.html", context, wait)
 
 
-def _display(name, value):
-    """A stored value as the status page shows it: choice labels and country names."""
-    if value in ("", None):
-        return ""
-    if name == "country":
-        return f"{country_name(value)} ({value})"
-    if name == "kind" and value in Kind.values:
-        return Kind(value).label
-    if name == "open_source" and value in OpenSource.values:
-        return OpenSource(value).label
-    return value
-
-
 def _field_rows(submission):
     """Label, proposed value, value at submission time and link for each field sent."""
     labels = {name: field.label for name, field in ParticipantForm.base_fields.items()}
@@ -236,8 +221,8 @@ def _field_rows(submission):
     return [
         {
             "label": labels[name],
-            "value": _display(name, submission.data.get(name)),
-            "original": _display(name, submission.original.get(name)),
+            "value": shown_value(name, submission.data.get(name)),
+            "original": shown_value(name, submission.original.get(name)),
             # Made a link by the template's safe_url filter only if it is http(s).
             "url": submission.data.get(name) if name == "website" else "",
         }
