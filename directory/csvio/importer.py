@@ -86,8 +86,10 @@ class RowResult:
     line: int
     action: str = ""  # "create", "update", "unchanged" or "error"
     key: str = ""
+    name: str = ""  # the row's own name, as the file gives it (rows with errors too)
     errors: list = field(default_factory=list)
-    changes: list = field(default_factory=list)
+    changes: list = field(default_factory=list)  # the names of the fields an update changes
+    diff: list = field(default_factory=list)  # (field, old value, new value) for each of changes
     values: dict = field(default_factory=dict)
 
 
@@ -122,6 +124,11 @@ def _unneutralise(value):
     if value.startswith("'") and value[1:].startswith(_ESCAPED_PREFIXES):
         return value[1:]
     return value
+
+
+def _joined(offerings):
+    """``(segment, name)`` pairs as the CSV's offerings cell writes them."""
+    return LIST_SEPARATOR.join(f"{segment}:{name}" for segment, name in sorted(offerings))
 
 
 def _split(value):
@@ -241,6 +248,7 @@ class _ParticipantImport:
             result.errors.append("more cells than header columns")
             return result
         errors = result.errors
+        result.name = (row.get("name_en") or row.get("name_zh") or "")[:200]
         _check_text(row, errors)
         values = {k: row.get(k, "") for k in EXPORT_COLUMNS}
         if not values["name_en"] and not values["name_zh"]:
@@ -359,7 +367,8 @@ class _ParticipantImport:
                 result.action = "create"
                 result.changes = ["new"]
             else:
-                result.changes = self._changes(existing, values)
+                result.diff = self._diff(existing, values)
+                result.changes = [name for name, _old, _new in result.diff]
                 result.action = "update" if result.changes else "unchanged"
             result.values = values
 
@@ -399,24 +408,26 @@ class _ParticipantImport:
             wanted |= have  # without an offerings list, import only adds
         return wanted, have
 
-    def _changes(self, existing, values):
-        changes = [
-            name
+    def _diff(self, existing, values):
+        """``(field, old, new)`` for each field the row changes on ``existing``; lists
+        (offerings, tags) as they are written in the CSV."""
+        diff = [
+            (name, getattr(existing, name), value)
             for name, value in self._scalar_values(values, existing).items()
             if getattr(existing, name) != value
         ]
         wanted, have = self._wanted_offerings(values, existing)
         if wanted != have:
-            changes.append("offerings")
-        if "tags" in self.columns and {t.casefold() for t in values["tags"]} != {
-            t.name.casefold() for t in existing.tags.all()
-        }:
-            changes.append("tags")
-        if "parent" in self.columns and (values["parent"] or None) != (
-            existing.parent.slug if existing.parent_id else None
-        ):
-            changes.append("parent")
-        return changes
+            diff.append(("offerings", _joined(have), _joined(wanted)))
+        if "tags" in self.columns:
+            old_tags = sorted(t.name for t in existing.tags.all())
+            if {t.casefold() for t in values["tags"]} != {t.casefold() for t in old_tags}:
+                diff.append(("tags", LIST_SEPARATOR.join(old_tags), LIST_SEPARATOR.join(values["tags"])))
+        if "parent" in self.columns:
+            old_parent = existing.parent.slug if existing.parent_id else None
+            if (values["parent"] or None) != old_parent:
+                diff.append(("parent", old_parent or "", values["parent"]))
+        return diff
 
     def write(self, progress=None):
         """Apply the planned rows, a batch at a time: new and changed participants, their

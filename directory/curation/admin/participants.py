@@ -393,13 +393,24 @@ class ParticipantAdmin(SimpleHistoryAdmin):
 
 
 def _report_row(result):
-    """One importer RowResult as the preview table shows it."""
+    """One importer RowResult as the preview table shows it: the row's name (rows with
+    errors too), its errors, and each change as old -> new."""
     return {
         "line": result.line,
         "action": result.action,
-        "participant": result.key or result.values.get("name_en") or result.values.get("name_zh") or "",
-        "details": "; ".join(result.errors) if result.errors else ", ".join(result.changes),
+        "name": result.name,
+        "slug": result.key,
+        "errors": result.errors,
+        "diff": [(name, _preview_value(old), _preview_value(new)) for name, old, new in result.diff],
     }
+
+
+PREVIEW_LENGTH = 160  # characters of a long value (a description) the preview shows
+
+
+def _preview_value(value):
+    text = "" if value is None else str(value)
+    return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
 
 
 def _digest(text):
