@@ -226,6 +226,73 @@ def test_history_lists_each_change_with_its_user_and_a_version_can_be_restored(c
 # The moderation queue.
 
 
+def _change_form(participant, **fields):
+    """The participant's change form as the admin posts it, with its offerings and links."""
+    form = {
+        **{k: getattr(participant, k) for k in ("name_en", "slug", "status", "website", "country", "kind")},
+        "open_source": participant.open_source,
+        "offerings-TOTAL_FORMS": "0",
+        "offerings-INITIAL_FORMS": "0",
+        "supplied_by-TOTAL_FORMS": "0",
+        "supplied_by-INITIAL_FORMS": "0",
+        "supplies-TOTAL_FORMS": "0",
+        "supplies-INITIAL_FORMS": "0",
+    }
+    form.update(fields)
+    return form
+
+
+def test_adding_or_changing_a_supply_link_shows_in_the_participants_history(client, small_chain):
+    nvidia, zhipu = small_chain["nvidia"], small_chain["zhipu"]
+    editor = make_user("edith", "Editors")
+    client.force_login(editor)
+    url = f"{CHANGELIST}{nvidia.pk}/change/"
+    link = nvidia.supplies.get()  # NVIDIA -> Azure, made without a user
+    added = _change_form(
+        nvidia,
+        **{
+            "supplies-TOTAL_FORMS": "2",
+            "supplies-INITIAL_FORMS": "1",
+            "supplies-0-id": str(link.pk),
+            "supplies-0-supplier": str(nvidia.pk),
+            "supplies-0-kind": "chips",
+            "supplies-0-customer": str(link.customer_id),
+            "supplies-0-evidence": "Azure ND H100 v5 announcement.",
+            "supplies-1-supplier": str(nvidia.pk),
+            "supplies-1-kind": "chips",
+            "supplies-1-customer": str(zhipu.pk),
+        },
+    )
+    response = client.post(url, added)
+    assert response.status_code == 302, response.context and response.context["errors"]
+
+    history = client.get(f"{CHANGELIST}{nvidia.pk}/history/")
+    table = re.search(r'<div class="module" id="link-history">(.*?)</table>', history.content.decode(), re.S)
+    rows = re.findall(r'<tr data-history-type="(.)">(.*?)</tr>', table.group(1), re.S)
+    assert [kind for kind, _ in rows] == ["+", "~", "+"]  # newest first
+    new, changed, original = (cells for _, cells in rows)
+    assert "NVIDIA → Zhipu AI" in new and "supplies chips to" in new and "edith" in new
+    assert "NVIDIA → Microsoft Azure" in changed and "edith" in changed
+    assert "<strong>evidence:</strong> &nbsp;&rarr;&nbsp;Azure ND H100 v5 announcement." in changed
+    assert "NVIDIA → Microsoft Azure" in original
+    # The customer's history shows the same new link.
+    assert "NVIDIA → Zhipu AI" in client.get(f"{CHANGELIST}{zhipu.pk}/history/").content.decode()
+
+
+def test_the_history_page_reads_the_links_in_two_queries(client, small_chain, django_assert_max_num_queries):
+    nvidia = small_chain["nvidia"]
+    client.force_login(make_user("root", superuser=True))
+    url = f"{CHANGELIST}{nvidia.pk}/history/"
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for i in range(15):
+        other = make_participant(f"buyer-{i}", ("cloud-compute",))
+        Relationship.objects.create(supplier=nvidia, customer=other, kind="chips")
+    with django_assert_max_num_queries(len(few)):
+        body = client.get(url).content.decode()
+    assert body.count("NVIDIA → Buyer") == 15
+
+
 def test_admin_index_shows_the_pending_count_to_moderators(client):
     new_listing()
     new_listing(name_en="Second")

@@ -6,7 +6,7 @@ import hashlib
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -26,7 +26,7 @@ from directory.countries import country_choices
 from directory.csvio.importer import MAX_FILE_BYTES, ImportFileError, import_participants, iter_csv
 from directory.curation.admin.base import INLINE_FIELDS, URL_FIELDS_ASSUME_HTTPS
 from directory.curation.admin.filters import SegmentFilter, TierFilter, VerifiedAgeFilter
-from directory.models import Offering, Participant, Relationship, Status
+from directory.models import Offering, Participant, Relationship, RelationshipKind, Status
 
 # The uploaded CSV waits in the session between preview and confirm; sessions live in
 # the database, so keep them small. Larger files go through the import command.
@@ -174,6 +174,7 @@ class ParticipantAdmin(SimpleHistoryAdmin):
     list_per_page = 100
     actions = ["publish", "unpublish", "archive", "feature", "unfeature", "mark_verified_today", "export_csv"]
     change_list_template = "admin/directory/participant/change_list.html"
+    object_history_template = "admin/directory/participant/object_history.html"
 
     def get_queryset(self, request):
         # One query for all listed participants' offerings with their segments.
@@ -191,6 +192,12 @@ class ParticipantAdmin(SimpleHistoryAdmin):
         return format_html(
             "{} <strong>{}</strong>", _("No logo; pages show the monogram"), obj.monogram if obj.pk else "?"
         )
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The participant's own history, then its supply links': each link added,
+        changed or removed, by whom, why, and what changed."""
+        context = {**(extra_context or {}), "link_history": _link_history(object_id)}
+        return super().history_view(request, object_id, context)
 
     def has_delete_permission(self, request, obj=None):
         """Hard delete is for superusers; curators archive instead (the archive action)."""
@@ -390,6 +397,54 @@ class ParticipantAdmin(SimpleHistoryAdmin):
             "changelist_url": reverse("admin:directory_participant_changelist"),
         }
         return TemplateResponse(request, "admin/directory/participant/import_csv.html", context)
+
+
+LINK_HISTORY_LIMIT = 200  # the most recent link changes a participant's history shows
+LINK_FIELDS = ("supplier_id", "customer_id", "kind", "evidence", "evidence_url")
+
+
+def _link_history(object_id):
+    """The history of the supply links where participant ``object_id`` is the supplier or
+    the customer, newest first: each record with the link as "supplier → customer", its
+    kind, and the fields that changed from the link's previous record (two queries: the
+    records with their users, the participants' names)."""
+    try:
+        pk = int(object_id)
+    except (TypeError, ValueError):
+        return []
+    records = list(
+        Relationship.history.filter(Q(supplier_id=pk) | Q(customer_id=pk))
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id")
+    )
+    ids = {r.supplier_id for r in records} | {r.customer_id for r in records}
+    names = {p.pk: str(p) for p in Participant.objects.filter(pk__in=ids).only("name_en", "name_zh")}
+    kinds = dict(RelationshipKind.choices)
+    rows, previous = [], {}
+    for record in records:
+        before = previous.get(record.id)
+        changes = []
+        if before is not None and record.history_type == "~":
+            for name in LINK_FIELDS:
+                old, new = getattr(before, name), getattr(record, name)
+                if old != new:
+                    if name in ("supplier_id", "customer_id"):
+                        old, new = names.get(old, old), names.get(new, new)
+                    elif name == "kind":
+                        old, new = kinds.get(old, old), kinds.get(new, new)
+                    changes.append((name.removesuffix("_id"), old, new))
+        previous[record.id] = record
+        rows.append(
+            {
+                "record": record,
+                "link": f"{names.get(record.supplier_id, record.supplier_id)} → "
+                f"{names.get(record.customer_id, record.customer_id)}",
+                "kind": kinds.get(record.kind, record.kind),
+                "changes": changes,
+            }
+        )
+    rows.sort(key=lambda row: (row["record"].history_date, row["record"].history_id), reverse=True)
+    return rows[:LINK_HISTORY_LIMIT]
 
 
 def _report_row(result):
