@@ -128,3 +128,49 @@ def test_paging_a_search_shows_the_top_of_the_new_page(live_server, db, chromium
             assert abs(top) < 5, (javascript, top)
             page.close()
         browser.close()
+
+
+def test_on_a_phone_the_filters_fold_into_a_disclosure(live_server, chain, chromium):
+    """At 390 px the filter column is a closed disclosure with the number of filters
+    chosen, so the results come first; it opens with or without JavaScript, and stays
+    open while htmx swaps the listing. On a wide screen it is simply open."""
+    from playwright.sync_api import expect, sync_playwright
+
+    for i in range(12):
+        make_participant(f"chipmaker-{i}", ("ai-chips",), country="CN", description_en="x " * 80)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+        phone = browser.new_page(locale="en-US", viewport={"width": 390, "height": 844})
+        phone.set_default_timeout(15_000)
+        phone.goto(live_server.url + "/segments/ai-chips/?kind=vendor")
+        phone.wait_for_function("() => window.htmx !== undefined")
+        summary = phone.locator("#filters-box > summary")
+        expect(summary).to_be_visible()
+        expect(summary).to_have_text("Filters and order 1 active")
+        expect(phone.locator("#id_country")).to_be_hidden()
+        results_top = "document.querySelector('.results h2').getBoundingClientRect().top + window.scrollY"
+        folded = phone.evaluate(results_top)
+        summary.click()
+        expect(phone.locator("#id_country")).to_be_visible()
+        assert phone.evaluate(results_top) > folded + 300  # the column was folded away
+        phone.select_option("#id_country", "CN")
+        expect(phone).to_have_url(re.compile(r"country=CN"))
+        expect(summary).to_have_text("Filters and order 2 active")
+        expect(phone.locator("#id_country")).to_be_visible()  # still open after the swap
+
+        plain = browser.new_page(
+            locale="en-US", viewport={"width": 390, "height": 844}, java_script_enabled=False
+        )
+        plain.goto(live_server.url + "/participants/")
+        expect(plain.locator("#id_kind")).to_be_hidden()
+        plain.locator("#filters-box > summary").click()
+        plain.select_option("#id_kind", "vendor")
+        plain.get_by_role("button", name="Apply filters").click()
+        expect(plain).to_have_url(re.compile(r"kind=vendor"))
+        expect(plain.locator("#filters-box > summary")).to_have_text("Filters and order 1 active")
+
+        wide = browser.new_page(locale="en-US", viewport={"width": 1280, "height": 900})
+        wide.goto(live_server.url + "/segments/ai-chips/?kind=vendor")
+        expect(wide.locator("#filters-box > summary")).to_be_hidden()
+        expect(wide.locator("#id_country")).to_be_visible()
+        browser.close()

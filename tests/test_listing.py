@@ -245,6 +245,34 @@ def test_the_sort_menu_names_each_order_once(client, chain):
     assert searched[0] == ("", " selected", "Relevance") and searched[1][0] == "name"
 
 
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ("", None),
+        ("?q=chip", None),  # the search words are not a filter
+        ("?country=CN", "1 active"),
+        ("?segment=ai-chips&segment=cloud-compute&kind=vendor&q=chip", "3 active"),
+        ("?country=ZZ", None),  # ignored, with a note
+    ],
+)
+def test_the_filter_column_is_a_disclosure_with_the_number_of_filters_chosen(client, chain, query, count):
+    body = client.get(f"/participants/{query}").content.decode()
+    box = re.search(r'<details class="filters-box" id="filters-box">\s*<summary>(.*?)</summary>', body, re.S)
+    assert box, "no disclosure"
+    assert box.group(1).startswith("Filters and order")
+    shown = re.search(r'<span class="filter-count">(.*?)</span>', box.group(1))
+    assert (shown and shown.group(1)) == count
+    assert 'name="ordering"' in body.split('id="filters-box"')[1].split("</details>")[0]  # the column inside
+
+
+def test_the_segment_page_counts_its_filters_but_not_its_own_segment(client, chain):
+    body = client.get("/segments/ai-chips/?country=CN&kind=vendor").content.decode()
+    assert '<span class="filter-count">2 active</span>' in body
+    chinese = client.get("/segments/ai-chips/?country=CN", headers={"accept-language": "zh-hans"})
+    summary = '<summary>筛选与排序 <span class="filter-count">已选 1 项</span></summary>'
+    assert summary in chinese.content.decode()
+
+
 def test_page_past_the_end_shows_the_last_page_with_a_note(client, db):
     make_chain(45)
     response = client.get("/participants/?page=99")

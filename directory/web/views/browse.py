@@ -63,10 +63,17 @@ def _render_listing(request, template, criteria, facets, context=None):
         "cards": cards(listing),
         "suggestions": catalog.suggestions(criteria) if criteria.q and not listing.total else [],
         "action": request.path,
+        "active_filters": _active_filters(criteria),
     }
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _active_filters(criteria):
+    """How many filter values are chosen, the search words aside (two segments count
+    two): the number on the phone's filter disclosure."""
+    return sum(len(value) if definition.many else 1 for definition, value in criteria.filters())
 
 
 @require_GET
