@@ -30,3 +30,16 @@ def test_listing_pages_carry_only_data_hx_attributes(client, small_chain):
         body = client.get(url).content.decode()
         assert 'data-hx-get="' in body, url
         assert not BARE_HX.search(body), url
+
+
+@pytest.mark.django_db
+def test_favicon_ico_and_an_svg_icon(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response["Content-Type"] == "image/x-icon"
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert "max-age=604800" in response["Cache-Control"]
+    body = client.get("/participants/").content.decode()
+    assert '<link rel="icon" href="/favicon.ico" sizes="16x16 32x32 48x48">' in body
+    assert '<link rel="icon" href="/static/icon.svg" type="image/svg+xml">' in body
+    assert (STATIC / "icon.svg").read_text().startswith("<svg")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("feed/atom/", RecentParticipantsFeed(), name="feed"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", meta.robots_txt, name="robots"),
+    path("favicon.ico", meta.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("submit/", submissions.submit, name="submit"),
     path("participants/<slug:slug>/suggest/", submissions.suggest, name="suggest"),
