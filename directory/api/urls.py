@@ -7,6 +7,7 @@ from directory.api import views as api
 app_name = "api"
 
 urlpatterns = [
+    path("", api.Index.as_view(), name="index"),
     path("segments/", api.SegmentList.as_view(), name="segment-list"),
     path("participants/", api.ParticipantList.as_view(), name="participant-list"),
     path("participants/<slug:slug>/", api.ParticipantDetail.as_view(), name="participant-detail"),
