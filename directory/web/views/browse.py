@@ -1,5 +1,7 @@
 """Public pages for browsing the chain: the map, segments, the listing, participants."""
 
+import itertools
+
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -92,12 +94,19 @@ def participant_detail(request, slug):
     return render(request, "directory/participant_detail.html", context)
 
 
+# A UTF-8 byte-order mark: what Excel needs to read a CSV file as UTF-8 (without it,
+# Chinese names come out garbled); the importer skips it.
+EXCEL_BOM = "\ufeff"
+
+
 @require_GET
 def participant_export(request):
-    """The current listing filter as CSV in the import format, streamed row by row."""
+    """The current listing filter as CSV in the import format, streamed row by row;
+    with ``bom=1``, after a byte-order mark for Excel (plain UTF-8 otherwise)."""
     criteria = catalog.Criteria.parse(request.GET)
-    response = StreamingHttpResponse(
-        iter_csv(catalog.export(criteria)), content_type="text/csv; charset=utf-8"
-    )
+    rows = iter_csv(catalog.export(criteria))
+    if request.GET.get("bom") == "1":
+        rows = itertools.chain([EXCEL_BOM], rows)
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="chainsite-participants.csv"'
     return response
