@@ -174,3 +174,37 @@ def test_on_a_phone_the_filters_fold_into_a_disclosure(live_server, chain, chrom
         expect(wide.locator("#filters-box > summary")).to_be_hidden()
         expect(wide.locator("#id_country")).to_be_visible()
         browser.close()
+
+
+TARGETS = """() => {
+  const small = [];
+  const targets = 'a, button, input:not([type=hidden]), select, summary, textarea';
+  for (const el of document.querySelectorAll(targets)) {
+    const box = el.getBoundingClientRect();
+    if (!box.width || !box.height || el.closest('.hp, .skip')) continue;
+    if (box.width >= 24 && box.height >= 24) continue;
+    if (el.tagName === 'A' && el.parentElement.tagName === 'P') continue;  // a link inside a sentence
+    const label = el.closest('label');
+    if (label && label.getBoundingClientRect().height >= 24) continue;  // the label is the target too
+    const text = (el.textContent || el.name).trim().slice(0, 30);
+    small.push(`${el.tagName} "${text}" ${box.width}x${box.height}`);
+  }
+  return small;
+}"""
+
+
+def test_touch_targets_are_at_least_24_px(live_server, chain, chromium):
+    """WCAG 2.5.8: every link, button and field that stands on its own is at least 24 px
+    each way on a phone and a desktop (the stats table's links were 16 px high)."""
+    from playwright.sync_api import sync_playwright
+
+    pages = ["/", "/segments/ai-chips/", "/participants/?q=chip", "/participants/nvidia/", "/submit/"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+        for width in (390, 1280):
+            page = browser.new_page(locale="en-US", viewport={"width": width, "height": 900})
+            for url in pages:
+                page.goto(live_server.url + url)
+                assert page.evaluate(TARGETS) == [], (width, url)
+            page.close()
+        browser.close()

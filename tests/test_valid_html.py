@@ -1,6 +1,7 @@
 """Markup the Nu Html Checker accepts: htmx in its valid ``data-hx-*`` form, headings that
 do not skip a level."""
 
+import itertools
 import re
 from pathlib import Path
 
@@ -43,3 +44,33 @@ def test_favicon_ico_and_an_svg_icon(client, django_assert_num_queries):
     assert '<link rel="icon" href="/favicon.ico" sizes="16x16 32x32 48x48">' in body
     assert '<link rel="icon" href="/static/icon.svg" type="image/svg+xml">' in body
     assert (STATIC / "icon.svg").read_text().startswith("<svg")
+
+
+HEADING = re.compile(r"<h([1-6])[\s>]")
+
+
+@pytest.mark.django_db
+def test_headings_never_skip_a_level(client, small_chain):
+    """Each page starts at h1 and goes down one level at a time (the submission form went
+    from h1 to h3)."""
+    from tests.submission_data import correction, new_listing
+
+    status = client.post("/submit/", new_listing())["Location"]
+    fix = client.post("/participants/nvidia/suggest/", correction(small_chain["nvidia"], founded="1993"))
+    pages = [
+        "/",
+        "/segments/ai-chips/",
+        "/participants/",
+        "/participants/?q=chip",
+        "/participants/nvidia/",
+        "/submit/",
+        "/participants/nvidia/suggest/",
+        status,
+        fix["Location"],
+        "/no-such-page/",
+    ]
+    for url in pages:
+        levels = [int(level) for level in HEADING.findall(client.get(url).content.decode())]
+        assert levels and levels[0] == 1, url
+        jumps = [(a, b) for a, b in itertools.pairwise(levels) if b > a + 1]
+        assert jumps == [], (url, levels)
