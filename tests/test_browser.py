@@ -208,3 +208,53 @@ def test_touch_targets_are_at_least_24_px(live_server, chain, chromium):
                 assert page.evaluate(TARGETS) == [], (width, url)
             page.close()
         browser.close()
+
+
+def test_a_submission_round_trip_through_moderation(live_server, chain, chromium):
+    """Someone proposes a listing on /submit/; a moderator corrects a field in the review
+    form and approves it; the submitter's status page then links to the new public page."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.curation import PASSWORD, make_user
+
+    make_user("mona", "Moderators")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+        public = browser.new_page(locale="en-US")
+        public.set_default_timeout(15_000)
+        public.goto(live_server.url + "/submit/")
+        public.fill("#id_name_en", "Moonshot AI")
+        public.fill("#id_website", "https://www.moonshot.cn/")
+        public.select_option("#id_country", "CN")
+        public.fill("#id_founded", "2023")
+        public.select_option("#id_offerings-0-segment", "foundation-models")
+        public.fill("#id_offerings-0-name", "Kimi")
+        public.fill("#id_suppliers-0-participant", "nvidia")
+        public.select_option("#id_suppliers-0-kind", "chips")
+        public.fill("#id_submitter_name", "Li Wei")
+        public.fill("#id_submitter_email", "li.wei@example.org")
+        public.get_by_role("button", name="Send for review").click()
+        expect(public.locator(".status-label")).to_have_text("Pending review")
+        status_url = public.url
+
+        admin = browser.new_page(locale="en-US")
+        admin.set_default_timeout(15_000)
+        admin.goto(live_server.url + "/admin/")
+        admin.fill("#id_username", "mona")
+        admin.fill("#id_password", PASSWORD)
+        admin.get_by_role("button", name="Log in").click()
+        admin.get_by_text("1 pending submission").click()
+        admin.get_by_role("link", name="New listing: Moonshot AI").click()
+        expect(admin.locator("#id_name_en")).to_have_value("Moonshot AI")
+        expect(admin.locator("#id_offerings-0-name")).to_have_value("Kimi")
+        admin.fill("#id_name_zh", "月之暗面")
+        admin.get_by_role("button", name="Approve").click()
+        expect(admin.locator(".messagelist")).to_contain_text("Approved: Moonshot AI is in the directory.")
+
+        public.goto(status_url)
+        expect(public.locator(".status-label")).to_have_text("Approved")
+        public.get_by_role("link", name="See Moonshot AI in the directory →").click()
+        expect(public.locator("h1")).to_contain_text("Moonshot AI")
+        expect(public.locator("h1")).to_contain_text("月之暗面")
+        expect(public.locator(".chain-links")).to_contain_text("NVIDIA")
+        browser.close()
