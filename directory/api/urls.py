@@ -1,4 +1,4 @@
-"""Routes of the read API under /api/ (namespace ``api``), as DESIGN.md's URL contract names them."""
+"""Routes of the read API under /api/ (namespace ``api``), as docs/design.md's URL contract names them."""
 
 from django.urls import path, re_path
 

@@ -1,4 +1,4 @@
-"""The CSV import/export format of DESIGN.md, shared by the management commands, the
+"""The CSV import/export format of docs/design.md, shared by the management commands, the
 admin's CSV upload and the export view.
 
 Import is two-phase: every row is parsed and validated and its action decided

@@ -1,7 +1,7 @@
 """Public forms: proposing a new listing and suggesting a correction.
 
 Each form is a ``ModelForm`` with an explicit ``fields`` allow-list; the field names are
-the import format's column names (DESIGN.md, "Form field names") so scripts can fill them.
+the import format's column names (docs/design.md, "Form fields") so scripts can fill them.
 Nothing here writes to the database: the views store what these forms validated as a
 ``Submission``.
 """
@@ -233,7 +233,7 @@ class BaseOfferingFormSet(forms.BaseInlineFormSet):
         ]
 
 
-# The prefix is the relation's name, "offerings", as DESIGN.md requires.
+# The prefix is the relation's name, "offerings", as docs/design.md requires.
 OfferingFormSet = inlineformset_factory(
     Participant,
     Offering,

@@ -1,4 +1,4 @@
-"""The public URL contract of DESIGN.md."""
+"""The public URL contract of docs/design.md."""
 
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path

@@ -49,7 +49,7 @@ def segment_detail(request, slug):
 @require_GET
 @cache_public_page
 def participant_list(request):
-    """The filterable, searchable listing (DESIGN.md's parameters)."""
+    """The filterable, searchable listing (docs/design.md's parameters)."""
     criteria = catalog.Criteria.parse(request.GET)
     return _render_listing(request, "directory/participant_list.html", criteria, catalog.FACETS)
 
