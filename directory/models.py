@@ -26,7 +26,24 @@ CARD_FIELDS = (
     "featured", "logo",
 )  # fmt: skip
 FOUNDED_MIN = 1800
-FOUNDED_MAX = 2100
+FOUNDED_MAX = 2100  # the database's bound; what may be entered ends this year (founded_max)
+
+
+def founded_max():
+    """The latest founding year anyone may enter: this year."""
+    return timezone.now().year
+
+
+def validate_founded(year):
+    """The one rule for a founding year, shared by the public forms, the moderators' review
+    form, the approval service and the CSV importer: a year from ``FOUNDED_MIN`` to this
+    year (``None``, unknown, is allowed)."""
+    if year is not None and not FOUNDED_MIN <= year <= founded_max():
+        raise ValidationError(
+            _("Enter a year from %(min)d to %(max)d."),
+            code="founded_range",
+            params={"min": FOUNDED_MIN, "max": founded_max()},
+        )
 
 
 def prefers_chinese():
@@ -483,16 +500,20 @@ class Relationship(models.Model):
     supplied_segment = models.ForeignKey(
         Segment,
         verbose_name=_("supplied segment"),
-        help_text=_("What is supplied: one of the supplier's segments."),
+        help_text=_("What is supplied: one of the supplier's segments (empty: its first in chain order)."),
         null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="supplied_links",
     )
     customer_segment = models.ForeignKey(
         Segment,
         verbose_name=_("customer segment"),
-        help_text=_("Where the customer uses it: one of the customer's segments."),
+        help_text=_(
+            "Where the customer uses it: one of the customer's segments (empty: its first in chain order)."
+        ),
         null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="customer_links",
     )
@@ -600,9 +621,7 @@ class Relationship(models.Model):
         for field, side in (("supplied_segment", "supplier"), ("customer_segment", "customer")):
             segment_id = getattr(self, f"{field}_id")
             participant_id = getattr(self, f"{side}_id")
-            if segment_id is None:
-                errors[field] = _("Choose the segment.")
-            elif participant_id and segment_id not in segments_of(participant_id):
+            if segment_id is not None and participant_id and segment_id not in segments_of(participant_id):
                 name = Segment.objects.filter(pk=segment_id).values_list("name_en", flat=True).first()
                 errors[field] = _(
                     "%(segment)s is not one of the %(side)s's segments (it has no offering there)."
@@ -929,7 +948,8 @@ class Submission(models.Model):
         ]
 
     def __str__(self):
-        name = self.data.get("name_en") or self.data.get("name_zh") or str(self.participant or "")
+        data = self.data if isinstance(self.data, dict) else {}
+        name = data.get("name_en") or data.get("name_zh") or str(self.participant or "")
         return f"{self.get_kind_display()}: {name}"
 
     def get_absolute_url(self):

@@ -11,6 +11,7 @@ from directory.models import Offering, Participant, Relationship, Segment, Statu
 
 _segments_migration = importlib.import_module("directory.migrations.0002_canonical_segments")
 SEGMENTS, create_segments = _segments_migration.SEGMENTS, _segments_migration.create_segments
+create_curator_groups = importlib.import_module("directory.migrations.0005_curator_groups").create_groups
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +32,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 @pytest.fixture(autouse=True)
 def _canonical_segments(request):
     """Transactional tests end by emptying every table, rows made by data migrations
-    included; put the ten canonical segments back before any database test that follows."""
+    included; put the ten canonical segments back before any database test that follows,
+    and the curator groups before a transactional one (the others see them from the
+    migrations)."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None:
         return
@@ -39,6 +42,13 @@ def _canonical_segments(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     if Segment.objects.count() < len(SEGMENTS):
         create_segments(django_apps, None)
+    if transactional:
+        config = django_apps.get_app_config("directory")
+        models_module = config.models_module  # the migration's function sets it to None
+        try:
+            create_curator_groups(django_apps, None)
+        finally:
+            config.models_module = models_module
 
 
 def make_participant(slug, segments=("ai-chips",), **fields):

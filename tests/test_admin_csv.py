@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -49,6 +50,32 @@ def test_preview_reports_the_dry_run_and_writes_nothing(editor_client):
     text = response.content.decode()
     assert "Confirm and import" in text and "description_en" in text  # the update's changed field
     assert list(Participant.objects.values_list("slug", "description_en", "updated_at")) == before
+
+
+def test_the_preview_names_each_row_and_shows_old_and_new_values(editor_client):
+    make_participant("existing", ("foundation-models",), name_en="Existing Co", founded=1999)
+    text = (
+        f"{HEADER},slug\n"
+        "Existing Co,现有公司,foundation-models|ai-chips,https://existing.example.com/,US,2001,no,"
+        "Updated description.,existing\n"
+        "Broken Org,,no-such-segment,https://broken.example.com/,US,,no,x,\n"
+        ",坏机构,ai-chips,https://zh.example.com/,XX,,no,x,\n"
+    )
+    body = _upload(editor_client, text).content.decode()
+    rows = re.findall(r'<tr class="import-(\w+)">(.*?)</tr>', body, re.S)
+    assert [action for action, _ in rows] == ["update", "error", "error"]
+    update, broken, chinese = (cells for _, cells in rows)
+    assert "Existing Co<br><code>existing</code>" in update
+    for change in (
+        "<strong>name_zh</strong>: <del>—</del> → <ins>现有公司</ins>",
+        "<strong>founded</strong>: <del>1999</del> → <ins>2001</ins>",
+        "<strong>description_en</strong>: <del>existing description.</del> → <ins>Updated description.</ins>",
+        "<strong>offerings</strong>: <del>foundation-models:Existing Co offering</del> → "
+        "<ins>ai-chips:Existing Co|foundation-models:Existing Co offering</ins>",
+    ):
+        assert change in update, change
+    assert "<td>Broken Org</td>" in broken and "unknown segment no-such-segment" in broken
+    assert "<td>坏机构</td>" in chinese and "XX is not an ISO" in chinese
 
 
 def test_confirm_imports_what_was_previewed(editor_client):

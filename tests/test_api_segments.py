@@ -75,3 +75,32 @@ def test_malformed_page_size_is_a_400(client, small_chain):
     response = client.get("/api/segments/", {"page_size": "lots"})
     assert response.status_code == 400
     assert "page_size" in response.json()["errors"]
+
+
+def test_the_api_index_links_every_endpoint_and_the_docs(client, small_chain, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/api/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert "ETag" in response and "max-age" in response["Cache-Control"]
+    index = response.json()
+    assert index["endpoints"] == {
+        "segment-list": "http://testserver/api/segments/",
+        "participant-list": "http://testserver/api/participants/",
+        "participant-detail": "http://testserver/api/participants/{slug}/",
+        "participant-graph": "http://testserver/api/participants/{slug}/graph/",
+        "relationship-list": "http://testserver/api/relationships/",
+        "flow-list": "http://testserver/api/flows/",
+        "record-list": "http://testserver/api/records/",
+    }
+    assert (
+        index["schema"] == "http://testserver/api/schema/" and index["docs"] == "http://testserver/api/docs/"
+    )
+    for url in [*index["endpoints"].values(), index["schema"], index["docs"]]:
+        assert client.get(url.replace("{slug}", "nvidia")).status_code == 200, url
+    assert client.get("/api").status_code == 301
+
+
+def test_every_page_links_the_api_docs_in_its_footer(client, small_chain):
+    for url in ("/", "/participants/", "/participants/nvidia/", "/submit/"):
+        footer = client.get(url).content.decode().split('<footer class="site-footer">')[1]
+        assert '<a href="/api/docs/">API documentation</a>' in footer, url

@@ -52,6 +52,22 @@ def test_export_follows_search_and_ordering(client, small_chain):
     assert [r["slug"] for r in found] == ["zhipu-ai", "openai", "nvidia", "azure", "cambricon"]
 
 
+def test_bom_1_starts_the_file_with_a_byte_order_mark_for_excel(client, small_chain):
+    plain = b"".join(client.get("/participants/export.csv?country=CN").streaming_content)
+    excel = b"".join(client.get("/participants/export.csv?country=CN&bom=1").streaming_content)
+    assert plain.startswith(b"name_en,") and excel == b"\xef\xbb\xbf" + plain
+    assert "寒武纪" in excel.decode("utf-8-sig")
+    report = import_participants(excel, dry_run=True)  # the importer skips the mark
+    assert not report.errors and report.count("unchanged") == 2
+    body = client.get("/participants/?country=CN").content.decode()
+    assert 'href="/participants/export.csv?country=CN" download>Download CSV</a>' in body
+    assert 'href="/participants/export.csv?country=CN&amp;bom=1" download>for Excel</a>' in body
+    assert (
+        'href="/participants/export.csv?bom=1" download>for Excel</a>'
+        in client.get("/participants/").content.decode()
+    )
+
+
 def test_export_then_import_changes_nothing(client, small_chain):
     data = b"".join(client.get("/participants/export.csv").streaming_content)
     report = import_participants(data, dry_run=True)

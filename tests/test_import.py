@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from directory.csvio import EXPORT_COLUMNS, import_participants, import_relationships, iter_csv
 from directory.models import Offering, Participant, Relationship, Tag
@@ -283,3 +284,13 @@ def test_a_new_tag_takes_the_first_spelling_in_the_file():
     import_participants(text)
     assert list(Tag.objects.values_list("slug", "name")) == [("gpu", "GPU")]
     assert Participant.objects.get(name_en="Beta").tags.get().name == "GPU"
+
+
+def test_founding_years_follow_the_public_forms_rule(tmp_path, capsys):
+    """One rule (models.validate_founded): the importer refuses next year, as /submit/ does."""
+    next_year = timezone.now().year + 1
+    with pytest.raises(CommandError, match="1 bad row"):
+        _run(tmp_path, f"{HEADER}\nX,,ai-chips,https://x.com/,US,{next_year},no,d\n")
+    assert f"founded: must be a year between 1800 and {next_year - 1}" in capsys.readouterr().err
+    _run(tmp_path, f"{HEADER}\nX,,ai-chips,https://x.com/,US,{next_year - 1},no,d\n")
+    assert Participant.objects.get().founded == next_year - 1

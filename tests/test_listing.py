@@ -197,7 +197,7 @@ def test_pagination_with_page_numbers_and_total(client, db):
     assert len(page.object_list) == 20
     body = response.content.decode()
     assert "45 participants" in body and "Page 2 of 3" in body
-    assert 'href="?page=3"' in body
+    assert 'href="?page=3#listing"' in body
 
 
 def test_page_size_and_links_keep_the_filter(client, db):
@@ -208,9 +208,69 @@ def test_page_size_and_links_keep_the_filter(client, db):
     response = client.get("/participants/?page_size=20&country=US")
     assert response.context["listing"].page.paginator.num_pages == 1
     response = client.get("/participants/?page_size=20")
-    assert 'href="?page=2"' in response.content.decode()
+    assert 'href="?page=2#listing"' in response.content.decode()
     response = client.get("/participants/?page_size=50&tier=upstream")
     assert response.context["listing"].query == "tier=upstream&page_size=50"
+
+
+def test_paging_lands_at_the_top_of_the_new_page_of_results(client, db):
+    """A page link scrolls to the top of the listing: without JavaScript by its #listing
+    anchor, with htmx by ``show:top`` on the swapped listing (both the same place)."""
+    make_chain(45)
+    body = client.get("/participants/?q=bulk&page=2").content.decode()
+    links = re.findall(r'<a (?:rel="(?:prev|next)" )?href="([^"]*)" data-hx-get="([^"]*)"[^>]*>', body)
+    assert len(links) == 4  # previous, pages 1 and 3, next
+    for href, hx_get in links:
+        assert href.startswith("?q=bulk&amp;page=") and href.endswith("#listing")
+        assert hx_get.startswith("/participants/?q=bulk&amp;page=") and "#" not in hx_get
+    swaps = re.findall(r'<a [^>]*data-hx-swap="([^"]*)"', body)
+    assert swaps == ["outerHTML show:top"] * 4
+    assert '<form id="listing"' in body
+
+
+def test_the_sort_menu_names_each_order_once(client, chain):
+    def options(query):
+        body = client.get(f"/participants/{query}").content.decode()
+        menu = re.search(r'<select id="id_ordering" name="ordering">(.*?)</select>', body, re.S).group(1)
+        return re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', menu)
+
+    plain = options("")
+    labels = [label for _, _, label in plain]
+    assert labels == ["Name A–Z", "Name Z–A", "Oldest first", "Newest first", "Recently updated"]
+    assert plain[0] == ("", " selected", "Name A–Z")  # the default is that option itself
+    assert [label for _, selected, label in options("?ordering=-founded") if selected] == ["Newest first"]
+    assert [label for _, selected, label in options("?ordering=name") if selected] == ["Name A–Z"]
+    searched = options("?q=chip")
+    assert [label for _, _, label in searched] == ["Relevance", *labels]
+    assert searched[0] == ("", " selected", "Relevance") and searched[1][0] == "name"
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ("", None),
+        ("?q=chip", None),  # the search words are not a filter
+        ("?country=CN", "1 active"),
+        ("?segment=ai-chips&segment=cloud-compute&kind=vendor&q=chip", "3 active"),
+        ("?country=ZZ", None),  # ignored, with a note
+    ],
+)
+def test_the_filter_column_is_a_disclosure_with_the_number_of_filters_chosen(client, chain, query, count):
+    body = client.get(f"/participants/{query}").content.decode()
+    box = re.search(r'<details class="filters-box" id="filters-box">\s*<summary>(.*?)</summary>', body, re.S)
+    assert box, "no disclosure"
+    assert box.group(1).startswith("Filters and order")
+    shown = re.search(r'<span class="filter-count">(.*?)</span>', box.group(1))
+    assert (shown and shown.group(1)) == count
+    assert 'name="ordering"' in body.split('id="filters-box"')[1].split("</details>")[0]  # the column inside
+
+
+def test_the_segment_page_counts_its_filters_but_not_its_own_segment(client, chain):
+    body = client.get("/segments/ai-chips/?country=CN&kind=vendor").content.decode()
+    assert '<span class="filter-count">2 active</span>' in body
+    chinese = client.get("/segments/ai-chips/?country=CN", headers={"accept-language": "zh-hans"})
+    summary = '<summary>筛选与排序 <span class="filter-count">已选 1 项</span></summary>'
+    assert summary in chinese.content.decode()
 
 
 def test_page_past_the_end_shows_the_last_page_with_a_note(client, db):

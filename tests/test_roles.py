@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 
+from directory.curation.admin.review import proposal_post
 from directory.models import Participant
 from tests.conftest import make_participant
 from tests.curation import PASSWORD, correction, make_user, new_listing
@@ -60,7 +61,7 @@ def test_a_moderator_reviews_submissions_but_cannot_edit_participants(client):
     assert client.get(f"/admin/directory/submission/{fix.pk}/change/").status_code == 200
     response = client.post(
         f"/admin/directory/submission/{fix.pk}/change/",
-        {"proposed": '{"name_en": "Mod Co Ltd"}', "reason": "", "_approve": "1"},
+        {**proposal_post(fix).dict(), "reason": "", "_approve": "1"},
     )
     assert response.status_code == 302
     participant.refresh_from_db()

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +90,33 @@ def test_repeated_failed_logins_lock_the_account_until_reset(client):
     call_command("axes_reset_username", "curator")
     response = _login(client, "right-horse-battery-staple")
     assert response.status_code == 302 and response["Location"] == f"/{settings.ADMIN_URL}"
+
+
+def test_the_lockout_page_speaks_the_curators_language_and_names_the_admin(client):
+    User.objects.create_user("curator", password="right-horse-battery-staple", is_staff=True)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "wrong")
+    english = _login(client, "wrong").content.decode()
+    assert "<title>Too many failed logins | chainsite curation</title>" in english
+    assert ">chainsite curation</a>" in english and "Try again in 1 hour." in english
+    chinese = client.post(
+        f"/{settings.ADMIN_URL}login/",
+        {"username": "curator", "password": "wrong"},
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    ).content.decode()
+    assert "<title>登录失败次数过多 | chainsite 编审后台</title>" in chinese
+    assert "请在 1 小时后重试。" in chinese and "登录失败 5 次后" in chinese
+    assert "Django" not in chinese and "1:00:00" not in chinese
+
+
+def test_the_admin_is_called_chainsite_curation_in_both_languages(client):
+    User.objects.create_superuser("root", "root@example.com", "right-horse-battery-staple")
+    client.force_login(User.objects.get(username="root"))
+    english = client.get(f"/{settings.ADMIN_URL}").content.decode()
+    assert "<title>Site administration | chainsite curation</title>" in english
+    assert '<div id="site-name"><a href="/admin/">chainsite curation</a></div>' in english
+    chinese = client.get(f"/{settings.ADMIN_URL}", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "chainsite 编审后台" in chinese and "Django" not in chinese.split("<body")[1].split("<footer")[0]
+    login = Client().get(f"/{settings.ADMIN_URL}login/").content.decode()
+    assert "<title>Log in | chainsite curation</title>" in login

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from directory.curation import moderation as services
 from directory.models import Offering, Participant, Relationship, Segment, Submission
@@ -73,6 +74,7 @@ def test_a_curator_can_edit_the_proposal_before_approving(moderator):
         ({"country": "XX"}, "country"),
         ({"website": "javascript:alert(1)"}, "website"),
         ({"founded": "soon"}, "founded"),
+        ({"founded": timezone.now().year + 1}, "Enter a year from 1800 to"),
         ({"kind": "empire"}, "kind"),
         ({"name_en": "", "name_zh": ""}, "name"),
         ({"offerings": [{"segment": "no-such-segment", "name": "X"}]}, "segment"),
@@ -127,6 +129,53 @@ def test_a_correction_updates_exactly_the_changed_fields(small_chain, moderator)
     assert "智谱ai" in zhipu.search_names
     submission.refresh_from_db()
     assert submission.status == "approved" and submission.participant == zhipu
+
+
+def test_a_correction_adds_its_offerings_and_links_in_one_transaction(small_chain, moderator):
+    nvidia = small_chain["nvidia"]
+    submission = correction(
+        nvidia,
+        founded=1993,
+        offerings=[
+            {"segment": "cloud-compute", "name": "DGX Cloud", "description": "", "url": ""},
+            {"segment": "ai-chips", "name": "NVIDIA offering", "description": "", "url": ""},  # has it
+        ],
+        suppliers=[{"participant": "zhipu-ai", "kind": "model"}, {"participant": "nvidia", "kind": "chips"}],
+        customers=[{"participant": "openai", "kind": "chips"}, {"participant": "azure", "kind": "chips"}],
+    )
+    services.approve_submission(submission, moderator)
+    nvidia.refresh_from_db()
+    assert nvidia.founded == 1993
+    assert sorted(nvidia.offerings.values_list("segment__slug", "name")) == [
+        ("ai-chips", "NVIDIA offering"),
+        ("cloud-compute", "DGX Cloud"),
+    ]
+    links = Relationship.objects.filter(supplier=nvidia) | Relationship.objects.filter(customer=nvidia)
+    assert sorted(links.values_list("supplier__slug", "customer__slug", "kind")) == [
+        ("nvidia", "azure", "chips"),  # existed: kept once
+        ("nvidia", "openai", "chips"),
+        ("zhipu-ai", "nvidia", "model"),  # the link to itself is skipped
+    ]
+    new_link = Relationship.objects.get(supplier__slug="zhipu-ai")
+    record = new_link.history.get()
+    assert record.history_user == moderator and f"#{submission.pk}" in record.history_change_reason
+    assert nvidia.offerings.get(name="DGX Cloud").history.get().history_user == moderator
+    assert "dgx cloud" in Participant.objects.get(pk=nvidia.pk).search_terms
+
+
+def test_a_correction_with_a_bad_addition_writes_nothing(small_chain, moderator):
+    nvidia = small_chain["nvidia"]
+    submission = correction(
+        nvidia,
+        name_en="NVIDIA Corp",
+        offerings=[{"segment": "cloud-compute", "name": "DGX Cloud"}],
+        customers=[{"participant": "openai", "kind": "bribes"}],
+    )
+    counts = (Offering.objects.count(), Relationship.objects.count())
+    with pytest.raises(ValidationError, match="kind"):
+        services.approve_submission(submission, moderator)
+    nvidia.refresh_from_db()
+    assert nvidia.name_en == "NVIDIA" and (Offering.objects.count(), Relationship.objects.count()) == counts
 
 
 def test_conflicting_fields_are_those_changed_since_the_submission(small_chain):

@@ -162,8 +162,8 @@ def _assert_refused(response, *typed, error, stored=0):
         ({"website": "ftp://files.example.com/"}, "ftp://files.example.com/", "Enter a web address"),
         ({"website": "javascript:alert(1)"}, "javascript:alert(1)", "Enter a web address"),
         ({"country": "XX"}, "Moonshot AI", "Choose a country from the list"),
-        ({"founded": "1700"}, 'value="1700"', "greater than or equal to 1800"),
-        ({"founded": "2999"}, 'value="2999"', "less than or equal to"),
+        ({"founded": "1700"}, 'value="1700"', "Enter a year from 1800 to"),
+        ({"founded": "2999"}, 'value="2999"', "Enter a year from 1800 to"),
         ({"founded": "soon"}, 'value="soon"', "Enter a whole number"),
         ({"name_en": "", "name_zh": ""}, "Builds the Kimi models.", "Give the name in at least one language"),
         ({"name_en": "N" * 201}, "N" * 201, "at most 200 characters"),
@@ -191,26 +191,27 @@ def test_each_validation_error_writes_nothing_and_keeps_what_was_typed(client, d
     assert 'value="Moonshot AI"' in body or fields.get("name_en") is not None
 
 
-def test_at_least_one_offering_is_required(client, db):
-    _assert_refused(
+def test_at_least_one_offering_is_required_and_the_message_says_so(client, db):
+    body = _assert_refused(
         client.post("/submit/", new_listing(offerings=[])),
         "Moonshot AI",
-        error="Please submit at least 1 form",
+        error="Add at least one offering",
     )
+    assert "Please submit" not in body
+    chinese = client.post("/submit/", new_listing(offerings=[]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "请至少添加一项产品或服务" in chinese.content.decode()
 
 
 def test_too_many_offerings_are_refused(client, db):
     rows = [{"segment": "aigc-tools", "name": f"Tool {i}"} for i in range(11)]
     _assert_refused(
-        client.post("/submit/", new_listing(offerings=rows)), "Tool 3", error="Please submit at most 10 forms"
+        client.post("/submit/", new_listing(offerings=rows)), "Tool 3", error="List at most 10 offerings"
     )
 
 
 def test_a_missing_management_form_is_an_error_not_a_crash(client, db):
     post = {k: v for k, v in new_listing().items() if not k.startswith("offerings-") or "-0-" in k}
-    body = _assert_refused(
-        client.post("/submit/", post), "Moonshot AI", error="Please submit at least 1 form"
-    )
+    body = _assert_refused(client.post("/submit/", post), "Moonshot AI", error="Add at least one offering")
     assert "(Hidden field TOTAL_FORMS) This field is required." in body
 
 
@@ -301,7 +302,7 @@ def test_confirming_a_different_organisation_submits_anyway(client, small_chain)
 
 def test_duplicate_hints_come_with_the_other_errors(client, small_chain):
     response = client.post("/submit/", new_listing(name_en="NVIDIA", founded="1066"))
-    body = _assert_refused(response, 'value="1066"', error="greater than or equal to 1800")
+    body = _assert_refused(response, 'value="1066"', error="Enter a year from 1800 to")
     assert "We may already list this organisation" in body
 
 
@@ -360,14 +361,63 @@ def test_rate_limit_refuses_the_next_submission_with_429_and_stores_nothing(clie
     assert send(3, ip="192.0.2.2").status_code == 302
 
 
+@override_settings(SUBMISSION_RATE_LIMIT=1, SUBMISSION_RATE_WINDOW=3600)
+def test_over_the_limit_the_form_comes_back_with_what_was_typed(client, db):
+    assert client.post("/submit/", new_listing(name_en="First", name_zh="", website="")).status_code == 302
+    post = new_listing(
+        name_en="Second Org",
+        description_en="Typed with care.",
+        offerings=[{"segment": "aigc-tools", "name": "Second Tool", "url": "https://second.example/"}],
+        note="See our press page.",
+    )
+    response = client.post("/submit/", post)
+    body = response.content.decode()
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert 'id="rate-limit"' in body and "try again in about 60 minutes" in body
+    assert "Nothing from this attempt was stored" in body
+    for typed in (
+        'value="Second Org"',
+        "Typed with care.",
+        'value="Second Tool"',
+        'value="https://second.example/"',
+        "See our press page.",
+        'value="li.wei@example.org"',
+        '<option value="aigc-tools" selected>',
+    ):
+        assert typed in body, typed
+    assert "Please correct the fields" not in body  # nothing was wrong with it
+    assert Submission.objects.count() == 1
+
+
+@override_settings(SUBMISSION_RATE_LIMIT=1)
+def test_over_the_limit_mistakes_are_shown_as_usual(client, db):
+    client.post("/submit/", new_listing(name_en="First", name_zh="", website=""))
+    for post in ({}, new_listing(founded="1", name_en="Second", name_zh="", website="")):
+        response = client.post("/submit/", post)
+        body = response.content.decode()
+        assert response.status_code == 200, post
+        assert "Please correct the fields marked below" in body and 'id="rate-limit"' not in body
+    assert "Enter a year from 1800" in body
+    assert Submission.objects.count() == 1
+
+
 @override_settings(SUBMISSION_RATE_LIMIT=1)
 def test_rate_limit_covers_corrections_too(client, small_chain):
     from tests.submission_data import correction
 
     assert client.post("/submit/", new_listing()).status_code == 302
-    response = client.post("/participants/nvidia/suggest/", correction(small_chain["nvidia"], founded="1993"))
-    assert response.status_code == 429
+    response = client.post(
+        "/participants/nvidia/suggest/", correction(small_chain["nvidia"], founded="1993", note="From 10-K.")
+    )
+    body = response.content.decode()
+    assert response.status_code == 429 and "Retry-After" in response
+    assert 'id="rate-limit"' in body and 'name="founded" value="1993"' in body and "From 10-K." in body
     assert Submission.objects.count() == 1
+    # A correction with a mistake, or with no change at all, is answered as usual.
+    bad = client.post("/participants/nvidia/suggest/", correction(small_chain["nvidia"], country="ZZ"))
+    assert bad.status_code == 200 and "Choose a country from the list" in bad.content.decode()
+    unchanged = client.post("/participants/nvidia/suggest/", correction(small_chain["nvidia"]))
+    assert unchanged.status_code == 200 and "Nothing has changed" in unchanged.content.decode()
 
 
 # Mail ----------------------------------------------------------------------------

@@ -85,6 +85,13 @@ def test_translations_keep_every_placeholder():
         assert set(PLACEHOLDER.findall(entry["msgstr"][0])) == expected, entry["msgid"]
 
 
+def test_one_word_for_organisation():
+    """Participants are 机构 in every title, count and message, never 参与方 here and
+    企业与机构 there."""
+    mixed = [m["msgid"] for m in MESSAGES if any(w in "".join(m["msgstr"]) for w in ("参与方", "企业"))]
+    assert mixed == []
+
+
 def test_translations_are_chinese():
     # Every msgstr but pure names/codes contains CJK text: catches English left as the
     # "translation" and a msgstr pasted onto the wrong entry in another language.
@@ -125,8 +132,8 @@ ZH = {"accept-language": "zh-hans"}
 
 # Page -> translated UI strings that must appear on it in Chinese (and their English).
 PAGES = {
-    "/": (["产业链图谱", "名录数据概览", "各层级参与方数量", "上游", "下游"], "The directory in numbers"),
-    "/participants/": (["企业与机构", "应用筛选", "全部国家/地区", "2 个参与方"], "Apply filters"),
+    "/": (["产业链图谱", "名录数据概览", "各层级机构数量", "上游", "下游"], "The directory in numbers"),
+    "/participants/": (["全部机构", "应用筛选", "全部国家/地区", "2 家机构"], "Apply filters"),
     "/participants/nvidia/": (
         ["产品与服务", "产业链位置", "下游客户", "供应芯片给", "开源情况", "部分开源", "提交更正"],
         "Suggest a correction",
@@ -186,9 +193,9 @@ def test_the_language_switch_carries_over_to_every_page(client, chain):
 def test_the_admin_speaks_chinese_too(client, chain):
     client.force_login(make_user("root", superuser=True))
     index = client.get("/admin/", headers=ZH).content.decode()
-    assert "产业链名录" in index and "参与方" in index and "审核队列" in index
+    assert "产业链名录" in index and "机构" in index and "审核队列" in index
     changelist = client.get("/admin/directory/participant/", headers=ZH).content.decode()
-    assert "发布所选参与方" in changelist and "最近核实" in changelist
+    assert "发布所选机构" in changelist and "最近核实" in changelist
 
     response = client.post(
         "/admin/directory/participant/",
@@ -196,4 +203,4 @@ def test_the_admin_speaks_chinese_too(client, chain):
         headers=ZH,
         follow=True,
     )
-    assert "已设为精选 1 个参与方。" in response.content.decode()
+    assert "已设为精选 1 家机构。" in response.content.decode()

@@ -1,4 +1,4 @@
-"""Routes of the read API under /api/ (namespace ``api``), as DESIGN.md's URL contract names them."""
+"""Routes of the read API under /api/ (namespace ``api``), as docs/design.md's URL contract names them."""
 
 from django.urls import path, re_path
 
@@ -7,6 +7,7 @@ from directory.api import views as api
 app_name = "api"
 
 urlpatterns = [
+    path("", api.Index.as_view(), name="index"),
     path("segments/", api.SegmentList.as_view(), name="segment-list"),
     path("participants/", api.ParticipantList.as_view(), name="participant-list"),
     path("participants/<slug:slug>/", api.ParticipantDetail.as_view(), name="participant-detail"),

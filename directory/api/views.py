@@ -11,6 +11,7 @@ import re
 from django.conf import settings
 from django.core.paginator import InvalidPage
 from django.http import Http404, JsonResponse
+from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +22,7 @@ from rest_framework import generics
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from directory import catalog
@@ -445,6 +447,40 @@ def _node(participant, level, segment):
         "level": level,
         "segment": segment,
     }
+
+
+def _route_template(route):
+    """A route as a URL template: ``participants/<slug:slug>/`` -> ``participants/{slug}/``."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+
+
+@extend_schema(exclude=True)
+class Index(CachedReadMixin, APIView):
+    """``/api/``: a link to every endpoint (read from the API's own routes, so a new one
+    is listed at once), to the OpenAPI description and to its browsable docs."""
+
+    NOT_ENDPOINTS = ("index", "schema", "docs")
+
+    def get(self, request):
+        from directory.api.urls import urlpatterns  # the routes import this module
+
+        root = request.build_absolute_uri(reverse("api:index"))
+        endpoints = {
+            pattern.name: root + _route_template(str(pattern.pattern))
+            for pattern in urlpatterns
+            if pattern.name and pattern.name not in self.NOT_ENDPOINTS
+        }
+        return Response(
+            {
+                "description": _(
+                    "Read-only JSON API of chainsite, the directory of the LLM industry chain. Lists "
+                    "are paginated as {count, next, previous, results} and take the listing's filters."
+                ),
+                "endpoints": endpoints,
+                "schema": request.build_absolute_uri(reverse("api:schema")),
+                "docs": request.build_absolute_uri(reverse("api:docs")),
+            }
+        )
 
 
 class SchemaView(SpectacularAPIView):

@@ -50,8 +50,10 @@ class RowResult:
     line: int
     action: str = ""  # "create", "update", "unchanged" or "error"
     key: str = ""
+    name: str = ""  # the row's own name, as the file gives it (rows with errors too)
     errors: list = field(default_factory=list)
-    changes: list = field(default_factory=list)
+    changes: list = field(default_factory=list)  # the names of the fields an update changes
+    diff: list = field(default_factory=list)  # (field, old value, new value) for each of changes
     values: dict = field(default_factory=dict)
 
 

@@ -40,6 +40,8 @@ from directory.models import (
     Participant,
     Segment,
     Tag,
+    founded_max,
+    validate_founded,
 )
 from directory.urls_util import site_of
 
@@ -55,7 +57,11 @@ REQUIRED_COLUMNS = [
 ]
 OPTIONAL_COLUMNS = ["slug", "description_zh", "kind", "tags", "parent", "offerings", "last_verified", "notes"]
 EXPORT_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-RELATIONSHIP_COLUMNS = ["supplier", "customer", "kind", "evidence", "evidence_url"]
+
+
+def _joined(offerings):
+    """``(segment, name)`` pairs as the CSV's offerings cell writes them."""
+    return LIST_SEPARATOR.join(f"{segment}:{name}" for segment, name in sorted(offerings))
 
 
 class _ParticipantImport:
@@ -80,6 +86,7 @@ class _ParticipantImport:
             result.errors.append("more cells than header columns")
             return result
         errors = result.errors
+        result.name = (row.get("name_en") or row.get("name_zh") or "")[:200]
         check_text(row, errors)
         values = {k: row.get(k, "") for k in EXPORT_COLUMNS}
         if not values["name_en"] and not values["name_zh"]:
@@ -100,11 +107,12 @@ class _ParticipantImport:
             errors.append(f"country: {values['country'][:10]} is not an ISO 3166-1 alpha-2 code")
         founded = None
         if values["founded"]:
-            max_year = timezone.now().year + 1
-            if not values["founded"].isdigit() or not FOUNDED_MIN <= int(values["founded"]) <= max_year:
-                errors.append(f"founded: must be a year between {FOUNDED_MIN} and {max_year}")
-            else:
-                founded = int(values["founded"])
+            founded = int(values["founded"]) if values["founded"].isdigit() else -1
+            try:
+                validate_founded(founded)  # the public form's rule
+            except ValidationError:
+                errors.append(f"founded: must be a year between {FOUNDED_MIN} and {founded_max()}")
+                founded = None
         values["founded"] = founded
         values["open_source"] = values["open_source"].lower()
         if values["open_source"] not in OpenSource.values:
@@ -202,7 +210,8 @@ class _ParticipantImport:
                 result.action = "create"
                 result.changes = ["new"]
             else:
-                result.changes = self._changes(existing, values)
+                result.diff = self._diff(existing, values)
+                result.changes = [name for name, _old, _new in result.diff]
                 result.action = "update" if result.changes else "unchanged"
             result.values = values
 
@@ -243,24 +252,26 @@ class _ParticipantImport:
             wanted |= have  # without an offerings list, import only adds
         return wanted, have
 
-    def _changes(self, existing, values):
-        changes = [
-            name
+    def _diff(self, existing, values):
+        """``(field, old, new)`` for each field the row changes on ``existing``; lists
+        (offerings, tags) as they are written in the CSV."""
+        diff = [
+            (name, getattr(existing, name), value)
             for name, value in self._scalar_values(values, existing).items()
             if getattr(existing, name) != value
         ]
         wanted, have = self._wanted_offerings(values, existing)
         if wanted != have:
-            changes.append("offerings")
-        if "tags" in self.columns and {t.casefold() for t in values["tags"]} != {
-            t.name.casefold() for t in existing.tags.all()
-        }:
-            changes.append("tags")
-        if "parent" in self.columns and (values["parent"] or None) != (
-            existing.parent.slug if existing.parent_id else None
-        ):
-            changes.append("parent")
-        return changes
+            diff.append(("offerings", _joined(have), _joined(wanted)))
+        if "tags" in self.columns:
+            old_tags = sorted(t.name for t in existing.tags.all())
+            if {t.casefold() for t in values["tags"]} != {t.casefold() for t in old_tags}:
+                diff.append(("tags", LIST_SEPARATOR.join(old_tags), LIST_SEPARATOR.join(values["tags"])))
+        if "parent" in self.columns:
+            old_parent = existing.parent.slug if existing.parent_id else None
+            if (values["parent"] or None) != old_parent:
+                diff.append(("parent", old_parent or "", values["parent"]))
+        return diff
 
     def write(self, progress=None):
         """Apply the planned rows, a batch at a time: new and changed participants, their

@@ -6,13 +6,17 @@ with the submission's row locked, so approving twice, or two curators approving 
 once, applies a submission exactly once.
 """
 
+from functools import partial
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from directory.catalog.search import refresh_search_index
 from directory.curation import matching
+from directory.curation.notifications import notify_decision
 from directory.models import (
     PROPOSAL_FIELDS,
     Offering,
@@ -24,10 +28,13 @@ from directory.models import (
     Submission,
     SubmissionKind,
     SubmissionStatus,
+    validate_founded,
 )
 
-# Keys of a "new" submission's data besides PROPOSAL_FIELDS.
-NEW_LISTING_EXTRA_KEYS = {"offerings", "suppliers", "customers", "confirmed_different"}
+# What a submission may propose besides PROPOSAL_FIELDS: offerings and supply links (all
+# of a new listing's; those a correction adds), and a new listing's duplicate check.
+ADDITION_KEYS = ["offerings", "suppliers", "customers"]
+NEW_LISTING_EXTRA_KEYS = {*ADDITION_KEYS, "confirmed_different"}
 
 
 class SubmissionAlreadyReviewed(Exception):
@@ -114,6 +121,10 @@ def _scalar_values(data, names):
                 raise ValidationError({name: _("Enter a year.")})
             else:
                 value = int(value)
+                try:
+                    validate_founded(value)
+                except ValidationError as exc:
+                    raise ValidationError({name: exc.messages}) from None
         elif name == "country":
             value = ("" if value is None else str(value)).strip().upper()
         else:
@@ -135,8 +146,9 @@ def _check_keys(data, allowed):
         raise ValidationError(_("Unknown field(s): %(fields)s") % {"fields": ", ".join(unknown)})
 
 
-def _offerings(data):
-    """Validate ``data["offerings"]``: a list of {segment slug, name, description, url}."""
+def _offerings(data, required=True):
+    """Validate ``data["offerings"]``: a list of {segment slug, name, description, url};
+    a new listing (``required``) needs one at least."""
     items = data.get("offerings") or []
     if not isinstance(items, list):
         raise ValidationError(_("offerings must be a list."))
@@ -158,7 +170,7 @@ def _offerings(data):
         if (segment.pk, name) not in seen:
             seen.add((segment.pk, name))
             offerings.append(offering)
-    if not offerings:
+    if required and not offerings:
         raise ValidationError(_("A new listing needs at least one offering."))
     return offerings
 
@@ -184,6 +196,12 @@ def _links(data, key):
     return links
 
 
+def _save_with_history(obj, by, reason):
+    obj._history_user = by
+    obj._change_reason = reason
+    obj.save()
+
+
 def _create_participant(data, by, reason):
     _check_keys(data, PROPOSAL_FIELDS + sorted(NEW_LISTING_EXTRA_KEYS))
     values = _scalar_values(data, PROPOSAL_FIELDS)
@@ -197,33 +215,54 @@ def _create_participant(data, by, reason):
     offerings = _offerings(data)
     suppliers, customers = _links(data, "suppliers"), _links(data, "customers")
     participant.slug = matching.new_slug(values["name_en"] or values["name_zh"])
-    participant._history_user = by
-    participant._change_reason = reason
-    participant.save()
+    _save_with_history(participant, by, reason)
     for offering in offerings:
         offering.participant = participant
-        offering._history_user = by
-        offering._change_reason = reason
-        offering.save()
+        _save_with_history(offering, by, reason)
     links = [Relationship(supplier=s, customer=participant, kind=k) for s, k in suppliers]
     links += [Relationship(supplier=participant, customer=c, kind=k) for c, k in customers]
     for link in links:
-        link._history_user = by
-        link._change_reason = reason
-        link.save()
+        _save_with_history(link, by, reason)
     return participant
+
+
+def _add_offerings_and_links(participant, data, by, reason):
+    """Create the offerings and supply links a correction adds; those the participant
+    already has (or a link to itself) are skipped. Returns whether anything was added."""
+    have = {(o.segment_id, o.name) for o in participant.offerings.all()}
+    offerings = [o for o in _offerings(data, required=False) if (o.segment_id, o.name) not in have]
+    links = [Relationship(supplier=s, customer=participant, kind=k) for s, k in _links(data, "suppliers")]
+    links += [Relationship(supplier=participant, customer=c, kind=k) for c, k in _links(data, "customers")]
+    existing = set(
+        Relationship.objects.filter(Q(supplier=participant) | Q(customer=participant)).values_list(
+            "supplier_id", "customer_id", "kind"
+        )
+    )
+    links = [
+        link
+        for link in links
+        if link.supplier_id != link.customer_id
+        and (link.supplier_id, link.customer_id, link.kind) not in existing
+    ]
+    for offering in offerings:
+        offering.participant = participant
+        _save_with_history(offering, by, reason)
+    for link in links:
+        _save_with_history(link, by, reason)
+    return bool(offerings or links)
 
 
 def _apply_correction(participant, data, by, reason):
     if participant is None:
         raise ValidationError(_("The participant this correction is about no longer exists."))
-    _check_keys(data, PROPOSAL_FIELDS)
-    values = _scalar_values(data, list(data))
+    _check_keys(data, PROPOSAL_FIELDS + ADDITION_KEYS)
+    values = _scalar_values(data, [name for name in PROPOSAL_FIELDS if name in data])
     changed = [name for name, value in values.items() if not same_value(getattr(participant, name), value)]
     for name in changed:
         setattr(participant, name, values[name])
     _check_participant(participant)
-    if changed:
+    added = _add_offerings_and_links(participant, data, by, reason)
+    if changed or added:
         participant.updated_at = timezone.now()
         participant._history_user = by
         participant._change_reason = reason
@@ -232,7 +271,12 @@ def _apply_correction(participant, data, by, reason):
     return participant
 
 
-def approve_submission(submission, by, data=None):
+def _mail_decision(submission, site):
+    """Mail the submitter once the decision is committed (never if it is rolled back)."""
+    transaction.on_commit(partial(notify_decision, submission, site), robust=True)
+
+
+def approve_submission(submission, by, data=None, site=""):
     """Apply ``submission`` to the directory and mark it approved by ``by``; return the
     participant created or corrected.
 
@@ -241,9 +285,12 @@ def approve_submission(submission, by, data=None):
     what was applied. A new listing becomes a published
     participant with a unique slug, its offerings, and its supply links to participants
     that still exist; a correction updates exactly the fields whose proposed value
-    differs from the current one. Raises ``ValidationError`` for values the directory
+    differs from the current one and adds the offerings and supply links it proposes
+    (skipping those the participant has by then). Raises ``ValidationError`` for values the directory
     cannot take (nothing is written) and ``SubmissionAlreadyReviewed`` when the
-    submission is no longer pending.
+    submission is no longer pending. After the commit the submitter is mailed the decision
+    with a link to the participant's public page (``site``: scheme and host of the links,
+    see ``notifications.site_url``).
     """
     with transaction.atomic():
         locked = _lock_pending(submission)
@@ -260,22 +307,24 @@ def approve_submission(submission, by, data=None):
         locked.participant = participant
         _finish(submission, locked, by, SubmissionStatus.APPROVED)
         refresh_search_index([participant.pk])
+        _mail_decision(submission, site)
     return participant
 
 
-def reject_submission(submission, by, reason):
-    """Mark ``submission`` rejected by ``by``, keeping it; ``reason`` is required and
-    shown to the submitter on their status page."""
+def reject_submission(submission, by, reason, site=""):
+    """Mark ``submission`` rejected by ``by``, keeping it; ``reason`` is required, shown to
+    the submitter on their status page and mailed to them after the commit."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("A reason is required to reject a submission."))
     with transaction.atomic():
         locked = _lock_pending(submission)
         _finish(submission, locked, by, SubmissionStatus.REJECTED, reason)
+        _mail_decision(submission, site)
 
 
 def mark_spam(submission, by, reason=""):
-    """Mark ``submission`` as spam (kept, never applied)."""
+    """Mark ``submission`` as spam (kept, never applied; nobody is mailed)."""
     with transaction.atomic():
         locked = _lock_pending(submission)
         _finish(submission, locked, by, SubmissionStatus.SPAM, (reason or "").strip())

@@ -1,7 +1,7 @@
 """Public forms: proposing a new listing and suggesting a correction.
 
 Each form is a ``ModelForm`` with an explicit ``fields`` allow-list; the field names are
-the import format's column names (DESIGN.md, "Form field names") so scripts can fill them.
+the import format's column names (docs/design.md, "Form fields") so scripts can fill them.
 Nothing here writes to the database: the views store what these forms validated as a
 ``Submission``.
 """
@@ -9,21 +9,24 @@ Nothing here writes to the database: the views store what these forms validated 
 from django import forms
 from django.core.validators import URLValidator
 from django.forms import inlineformset_factory
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from directory.countries import CODES, country_choices
+from directory.countries import CODES, country_choices, country_name
 from directory.curation.matching import Duplicates, find_duplicates
 from directory.models import (
     FOUNDED_MIN,
     PROPOSAL_FIELDS,
     TIER_ORDER,
+    Kind,
     Offering,
+    OpenSource,
     Participant,
     RelationshipKind,
     Segment,
     Submission,
     Tier,
+    founded_max,
+    validate_founded,
 )
 
 MAX_OFFERINGS = 10
@@ -87,7 +90,10 @@ class ParticipantForm(forms.ModelForm):
         self.fields["country"].widget.attrs.pop("maxlength", None)  # not an attribute of <select>
         # The upper bound is this year, so the field is built per form, not per process.
         self.fields["founded"] = forms.IntegerField(
-            label=_("Founded (year)"), required=False, min_value=FOUNDED_MIN, max_value=timezone.now().year
+            label=_("Founded (year)"),
+            required=False,
+            validators=[validate_founded],
+            widget=forms.NumberInput(attrs={"min": FOUNDED_MIN, "max": founded_max()}),
         )
         for name in ("name_en", "name_zh", "website", "country"):
             self.fields[name].widget.attrs.setdefault("autocomplete", "off")
@@ -201,6 +207,14 @@ class OfferingForm(forms.ModelForm):
 class BaseOfferingFormSet(forms.BaseInlineFormSet):
     """Offerings of a participant that does not exist yet; the segments are read once."""
 
+    # Django's own messages ("Please submit at least 1 form.") do not say what is missing.
+    default_error_messages = {
+        "too_few_forms": _(
+            "Add at least one offering: what the organisation provides, and in which segment."
+        ),
+        "too_many_forms": _("List at most %(num)d offerings; the curators can add more later."),
+    }
+
     def __init__(self, *args, **kwargs):
         segments = list(Segment.objects.all())
         super().__init__(*args, instance=Participant(), form_kwargs={"segments": segments}, **kwargs)
@@ -219,7 +233,7 @@ class BaseOfferingFormSet(forms.BaseInlineFormSet):
         ]
 
 
-# The prefix is the relation's name, "offerings", as DESIGN.md requires.
+# The prefix is the relation's name, "offerings", as docs/design.md requires.
 OfferingFormSet = inlineformset_factory(
     Participant,
     Offering,
@@ -229,6 +243,43 @@ OfferingFormSet = inlineformset_factory(
     extra=2,
     min_num=1,
     validate_min=True,
+    max_num=MAX_OFFERINGS,
+    validate_max=True,
+    absolute_max=MAX_OFFERINGS,
+    can_delete=False,
+)
+
+
+class BaseNewOfferingFormSet(BaseOfferingFormSet):
+    """Offerings proposed for an existing participant (the correction form): optional,
+    and none may repeat one it already has (same segment and name, in any case)."""
+
+    def __init__(self, *args, participant, **kwargs):
+        self.participant = participant
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        # Rows repeating each other are refused by the formset's own unique check.
+        filled = [form for form in self.forms if form.has_changed() and form.cleaned_data]
+        if not filled:
+            return
+        existing = {(o.segment_id, o.name.casefold()) for o in self.participant.offerings.all()}
+        for form in filled:
+            if (form.cleaned_data["segment"].pk, form.cleaned_data["name"].casefold()) in existing:
+                form.add_error("name", _("It already has this offering in this segment."))
+
+
+NewOfferingFormSet = inlineformset_factory(
+    Participant,
+    Offering,
+    form=OfferingForm,
+    formset=BaseNewOfferingFormSet,
+    fields=["segment", "name", "description", "url"],
+    extra=1,
+    min_num=0,
     max_num=MAX_OFFERINGS,
     validate_max=True,
     absolute_max=MAX_OFFERINGS,
@@ -298,6 +349,47 @@ LinkFormSet = forms.formset_factory(
     absolute_max=MAX_LINKS,
 )
 
+SUPPLIERS, CUSTOMERS = "suppliers", "customers"
+
+
+class BaseNewLinkFormSet(BaseLinkFormSet):
+    """New supply links of an existing participant (the correction form), on one side
+    (``SUPPLIERS`` or ``CUSTOMERS``, which is also the prefix): not to itself, and not
+    one it already has."""
+
+    def __init__(self, *args, participant, **kwargs):
+        self.participant = participant
+        super().__init__(*args, **kwargs)
+
+    def existing(self):
+        """``{(other participant's slug, kind)}`` of the links it has on this side."""
+        if self.prefix == SUPPLIERS:
+            return set(self.participant.supplied_by.values_list("supplier__slug", "kind"))
+        return set(self.participant.supplies.values_list("customer__slug", "kind"))
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        rows = [f for f in self.forms if f.cleaned_data.get("participant")]
+        existing = self.existing() if rows else set()
+        for form in rows:
+            key = (form.cleaned_data["participant"], form.cleaned_data["kind"])
+            if key[0] == self.participant.slug:
+                form.add_error("participant", _("A participant cannot supply itself."))
+            elif key in existing:
+                form.add_error("participant", _("The directory already lists this link."))
+
+
+NewLinkFormSet = forms.formset_factory(
+    LinkForm,
+    formset=BaseNewLinkFormSet,
+    extra=1,
+    max_num=MAX_LINKS,
+    validate_max=True,
+    absolute_max=MAX_LINKS,
+)
+
 
 def link_suggestions():
     """Published, real participants for the slug field's ``<datalist>``."""
@@ -358,3 +450,17 @@ def changed_fields(proposal, participant):
         name: value for name, value in proposal.items() if comparable(value) != comparable(original[name])
     }
     return data, original
+
+
+def shown_value(name, value):
+    """A proposed or stored value of participant field ``name`` as people read it: choice
+    labels and country names (the status page, the moderators' review)."""
+    if value in ("", None):
+        return ""
+    if name == "country":
+        return f"{country_name(value)} ({value})"
+    if name == "kind" and value in Kind.values:
+        return Kind(value).label
+    if name == "open_source" and value in OpenSource.values:
+        return OpenSource(value).label
+    return value

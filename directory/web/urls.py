@@ -1,4 +1,4 @@
-"""The public URL contract of DESIGN.md."""
+"""The public URL contract of docs/design.md."""
 
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path
@@ -25,6 +25,7 @@ urlpatterns = [
     path("feed/atom/", RecentParticipantsFeed(), name="feed"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", meta.robots_txt, name="robots"),
+    path("favicon.ico", meta.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("submit/", submissions.submit, name="submit"),
     path("participants/<slug:slug>/suggest/", submissions.suggest, name="suggest"),

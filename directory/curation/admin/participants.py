@@ -6,7 +6,7 @@ import hashlib
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -27,7 +27,7 @@ from directory.csvio import MAX_FILE_BYTES, ImportFileError, import_participants
 from directory.curation.admin.base import INLINE_FIELDS, URL_FIELDS_ASSUME_HTTPS
 from directory.curation.admin.directory_data import RecordAdminForm
 from directory.curation.admin.filters import SegmentFilter, TierFilter, VerifiedAgeFilter
-from directory.models import Offering, Participant, Record, Relationship, Status
+from directory.models import Offering, Participant, Record, Relationship, RelationshipKind, Status
 
 # The uploaded CSV waits in the session between preview and confirm; sessions live in
 # the database, so keep them small. Larger files go through the import command.
@@ -212,6 +212,7 @@ class ParticipantAdmin(SimpleHistoryAdmin):
     list_per_page = 100
     actions = ["publish", "unpublish", "archive", "feature", "unfeature", "mark_verified_today", "export_csv"]
     change_list_template = "admin/directory/participant/change_list.html"
+    object_history_template = "admin/directory/participant/object_history.html"
 
     def get_queryset(self, request):
         # One query for all listed participants' offerings with their segments.
@@ -229,6 +230,12 @@ class ParticipantAdmin(SimpleHistoryAdmin):
         return format_html(
             "{} <strong>{}</strong>", _("No logo; pages show the monogram"), obj.monogram if obj.pk else "?"
         )
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The participant's own history, then its supply links': each link added,
+        changed or removed, by whom, why, and what changed."""
+        context = {**(extra_context or {}), "link_history": _link_history(object_id)}
+        return super().history_view(request, object_id, context)
 
     def has_delete_permission(self, request, obj=None):
         """Hard delete is for superusers; curators archive instead (the archive action)."""
@@ -430,14 +437,86 @@ class ParticipantAdmin(SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/directory/participant/import_csv.html", context)
 
 
+LINK_HISTORY_LIMIT = 200  # the most recent link changes a participant's history shows
+LINK_FIELDS = (
+    "supplier_id",
+    "customer_id",
+    "kind",
+    "status",
+    "since_year",
+    "since_month",
+    "until_year",
+    "until_month",
+    "supplied_segment_id",
+    "customer_segment_id",
+    "evidence",
+    "evidence_zh",
+)
+
+
+def _link_history(object_id):
+    """The history of the supply links where participant ``object_id`` is the supplier or
+    the customer, newest first: each record with the link as "supplier → customer", its
+    kind, and the fields that changed from the link's previous record (two queries: the
+    records with their users, the participants' names)."""
+    try:
+        pk = int(object_id)
+    except (TypeError, ValueError):
+        return []
+    records = list(
+        Relationship.history.filter(Q(supplier_id=pk) | Q(customer_id=pk))
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id")
+    )
+    ids = {r.supplier_id for r in records} | {r.customer_id for r in records}
+    names = {p.pk: str(p) for p in Participant.objects.filter(pk__in=ids).only("name_en", "name_zh")}
+    kinds = dict(RelationshipKind.choices)
+    rows, previous = [], {}
+    for record in records:
+        before = previous.get(record.id)
+        changes = []
+        if before is not None and record.history_type == "~":
+            for name in LINK_FIELDS:
+                old, new = getattr(before, name), getattr(record, name)
+                if old != new:
+                    if name in ("supplier_id", "customer_id"):
+                        old, new = names.get(old, old), names.get(new, new)
+                    elif name == "kind":
+                        old, new = kinds.get(old, old), kinds.get(new, new)
+                    changes.append((name.removesuffix("_id"), old, new))
+        previous[record.id] = record
+        rows.append(
+            {
+                "record": record,
+                "link": f"{names.get(record.supplier_id, record.supplier_id)} → "
+                f"{names.get(record.customer_id, record.customer_id)}",
+                "kind": kinds.get(record.kind, record.kind),
+                "changes": changes,
+            }
+        )
+    rows.sort(key=lambda row: (row["record"].history_date, row["record"].history_id), reverse=True)
+    return rows[:LINK_HISTORY_LIMIT]
+
+
 def _report_row(result):
-    """One importer RowResult as the preview table shows it."""
+    """One importer RowResult as the preview table shows it: the row's name (rows with
+    errors too), its errors, and each change as old -> new."""
     return {
         "line": result.line,
         "action": result.action,
-        "participant": result.key or result.values.get("name_en") or result.values.get("name_zh") or "",
-        "details": "; ".join(result.errors) if result.errors else ", ".join(result.changes),
+        "name": result.name,
+        "slug": result.key,
+        "errors": result.errors,
+        "diff": [(name, _preview_value(old), _preview_value(new)) for name, old, new in result.diff],
     }
+
+
+PREVIEW_LENGTH = 160  # characters of a long value (a description) the preview shows
+
+
+def _preview_value(value):
+    text = "" if value is None else str(value)
+    return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
 
 
 def _digest(text):

@@ -1,64 +1,45 @@
-"""The moderation queue: public submissions, reviewed one by one.
+"""The moderation queue: public submissions, reviewed one by one or rejected and marked
+as spam in bulk.
 
 A submission's page shows what was proposed (for a correction, side by side with the
-current values) and a review form; the decision itself is made by directory.services,
-which the admin shares with any other caller.
+current values) as a form the moderator can correct (review.py), with the possible
+duplicates; the decision itself is made by directory.curation.moderation, which the
+admin shares with any other caller.
 """
 
 import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from directory.curation import moderation
 from directory.curation.admin.filters import SubmissionStatusFilter
-from directory.curation.matching import find_duplicates
-from directory.models import Participant, Segment, Submission, SubmissionKind, SubmissionStatus
+from directory.curation.admin.review import DecisionForm, ReviewForms, proposal_post
+from directory.curation.notifications import site_url
+from directory.models import Participant, Submission, SubmissionKind, SubmissionStatus
+
+MAX_REASON = 2000
 
 
-class PrettyJSONField(forms.JSONField):
-    """A JSON field shown indented, with Chinese left readable."""
+class DecisionActionForm(ActionForm):
+    """The queue's action bar, with the one reason a bulk rejection sends every submitter."""
 
-    def prepare_value(self, value):
-        if isinstance(value, forms.fields.InvalidJSONInput):
-            return value
-        return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-class ReviewForm(forms.Form):
-    """What a moderator sends: the (possibly edited) proposed values and a reason."""
-
-    ACTIONS = ("approve", "reject", "spam")
-
-    proposed = PrettyJSONField(
-        label=gettext_lazy("Proposed values (edit before approving if needed)"),
-        widget=forms.Textarea(attrs={"rows": 18, "cols": 90, "class": "vLargeTextField"}),
-    )
     reason = forms.CharField(
-        label=gettext_lazy("Reason (required to reject; shown to the submitter)"),
+        label=gettext_lazy("Reason"),
         required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 90}),
+        max_length=MAX_REASON,
+        widget=forms.TextInput(
+            attrs={"size": 48, "placeholder": gettext_lazy("Why they are rejected (sent to each submitter)")}
+        ),
     )
-
-    def __init__(self, *args, action=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.action = action
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.action not in self.ACTIONS:
-            raise ValidationError(_("Choose approve, reject or spam."))
-        if self.action == "reject" and not (cleaned.get("reason") or "").strip():
-            self.add_error("reason", _("A reason is required to reject a submission."))
-        return cleaned
 
 
 def _messages(error):
@@ -92,6 +73,8 @@ class SubmissionAdmin(admin.ModelAdmin):
     ordering = ["created_at"]
     list_per_page = 100
     review_template = "admin/directory/submission/review.html"
+    action_form = DecisionActionForm
+    actions = ["reject_selected", "mark_selected_as_spam"]
 
     def has_add_permission(self, request):
         """Submissions come from the public forms only."""
@@ -100,6 +83,68 @@ class SubmissionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         """Moderation never deletes what a submitter sent; only a superuser can."""
         return request.user.is_active and request.user.is_superuser
+
+    @admin.action(permissions=["change"], description=gettext_lazy("Reject selected, with the reason given"))
+    def reject_selected(self, request, queryset):
+        """Reject every selected pending submission with the one reason from the action bar."""
+        reason = request.POST.get("reason", "").strip()
+        if not reason or len(reason) > MAX_REASON:
+            self.message_user(
+                request,
+                _(
+                    "Write the reason (at most %(max)d characters) beside the action: "
+                    "each submitter is sent it."
+                )
+                % {"max": MAX_REASON},
+                messages.ERROR,
+            )
+            return
+        site = site_url(request)
+        done = self._decide_each(
+            request, queryset, lambda s: moderation.reject_submission(s, request.user, reason, site=site)
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d submission rejected.", "%(count)d submissions rejected.", done)
+            % {"count": done},
+            messages.SUCCESS,
+        )
+
+    @admin.action(permissions=["change"], description=gettext_lazy("Mark selected as spam"))
+    def mark_selected_as_spam(self, request, queryset):
+        """Mark every selected pending submission as spam (the reason, if given, is kept)."""
+        reason = request.POST.get("reason", "").strip()[:MAX_REASON]
+        done = self._decide_each(request, queryset, lambda s: moderation.mark_spam(s, request.user, reason))
+        self.message_user(
+            request,
+            ngettext("%(count)d submission marked as spam.", "%(count)d submissions marked as spam.", done)
+            % {"count": done},
+            messages.SUCCESS,
+        )
+
+    def _decide_each(self, request, queryset, decide):
+        """``decide`` each selected submission in its own transaction; those reviewed
+        already are left as they are, with a warning. Returns how many were decided."""
+        done = skipped = 0
+        for submission in queryset.select_related("participant"):
+            try:
+                decide(submission)
+            except moderation.SubmissionAlreadyReviewed:
+                skipped += 1
+            else:
+                done += 1
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d submission was reviewed already and is left as it was.",
+                    "%(count)d submissions were reviewed already and are left as they were.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+        return done
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The review page: the proposal, and for a pending submission the review form."""
@@ -111,28 +156,38 @@ class SubmissionAdmin(admin.ModelAdmin):
         can_review = (
             self.has_change_permission(request, submission) and submission.status == SubmissionStatus.PENDING
         )
-        form = ReviewForm(initial={"proposed": submission.data})
-        if request.method == "POST":
-            if not can_review:
-                raise PermissionDenied
-            action = next((a for a in ReviewForm.ACTIONS if f"_{a}" in request.POST), None)
-            form = ReviewForm(request.POST, action=action)
-            if form.is_valid():
-                response = self._review(request, submission, form)
-                if response:
-                    return response
+        if request.method == "POST" and not can_review:
+            raise PermissionDenied
+        post = request.POST if request.method == "POST" else None
+        proposal = ReviewForms(submission, post if post is not None else proposal_post(submission))
+        action = next((a for a in DecisionForm.ACTIONS if f"_{a}" in request.POST), None)
+        decision = DecisionForm(post, action=action) if post is not None else DecisionForm()
+        if post is not None and decision.is_valid():
+            response = self._review(request, submission, proposal, decision)
+            if response:
+                return response
         return TemplateResponse(
-            request, self.review_template, self._context(request, submission, form, can_review)
+            request, self.review_template, self._context(request, submission, proposal, decision, can_review)
         )
 
-    def _review(self, request, submission, form):
-        data, reason = form.cleaned_data["proposed"], form.cleaned_data["reason"]
+    def _review(self, request, submission, proposal, decision):
+        """Apply the decision; a redirect when done, ``None`` to show the page again with
+        the errors."""
+        site, reason = site_url(request), decision.cleaned_data["reason"]
         try:
-            if form.action == "approve":
-                participant = moderation.approve_submission(submission, request.user, data=data)
-                message = _("Approved: %(name)s is in the directory.") % {"name": participant}
-            elif form.action == "reject":
-                moderation.reject_submission(submission, request.user, reason)
+            if decision.action == "approve":
+                if not proposal.is_valid():
+                    decision.add_error(None, _("Correct the proposal below before approving it."))
+                    return None
+                participant = moderation.approve_submission(
+                    submission, request.user, data=proposal.data(), site=site
+                )
+                if submission.kind == SubmissionKind.CORRECTION:
+                    message = _("Approved: the correction to %(name)s is applied.") % {"name": participant}
+                else:
+                    message = _("Approved: %(name)s is in the directory.") % {"name": participant}
+            elif decision.action == "reject":
+                moderation.reject_submission(submission, request.user, reason, site=site)
                 message = _("Rejected; the submitter will see your reason.")
             else:
                 moderation.mark_spam(submission, request.user, reason)
@@ -141,73 +196,44 @@ class SubmissionAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), messages.WARNING)
             return redirect(request.path)
         except ValidationError as exc:
-            form.add_error("reason" if form.action == "reject" else "proposed", _messages(exc))
+            # What the forms cannot see (the directory changed meanwhile) is said here.
+            decision.add_error("reason" if decision.action == "reject" else None, _messages(exc))
             return None
         self.message_user(request, message, messages.SUCCESS)
         return redirect("admin:directory_submission_changelist")
 
-    def _context(self, request, submission, form, can_review):
+    def _context(self, request, submission, proposal, decision, can_review):
         context = {
             **self.admin_site.each_context(request),
             "title": str(submission),
             "opts": self.model._meta,
             "original": submission,
             "submission": submission,
-            "form": form,
+            "proposal": proposal,
+            "decision": decision,
             "can_review": can_review,
             "submitted_json": json.dumps(submission.data, indent=2, ensure_ascii=False),
-            "is_correction": submission.kind == SubmissionKind.CORRECTION,
-            "media": self.media + form.media,
+            "is_correction": proposal.is_correction,
+            "media": self.media + decision.media,
         }
-        if submission.kind == SubmissionKind.CORRECTION:
-            context["rows"] = moderation.correction_rows(submission)
+        if proposal.available:
+            duplicates = proposal.duplicates()
+            context.update(
+                {
+                    "rows": proposal.rows(),
+                    "duplicates": duplicates.participants,
+                    "duplicate_submissions": duplicates.submissions,
+                    "confirmed_different": isinstance(submission.data, dict)
+                    and submission.data.get("confirmed_different"),
+                    "link_formsets": [
+                        (proposal.suppliers, _("Suppliers: participants that supply it")),
+                        (proposal.customers, _("Customers: participants it supplies")),
+                    ],
+                }
+            )
+        if proposal.is_correction and isinstance(submission.data, dict):
             context["conflicts"] = [
                 str(Participant._meta.get_field(name).verbose_name)
                 for name in moderation.conflicting_fields(submission)
             ]
-        else:
-            context.update(_new_listing_context(submission))
         return context
-
-
-def _new_listing_context(submission):
-    """What a new-listing proposal looks like to a moderator, with look-ups: segment
-    names, which linked participants still exist, and listings that may be duplicates."""
-    data = submission.data if isinstance(submission.data, dict) else {}
-    offerings = [o for o in data.get("offerings") or [] if isinstance(o, dict)]
-    segments = {s.slug: s for s in Segment.objects.filter(slug__in=[o.get("segment") for o in offerings])}
-    links = [
-        (key, item)
-        for key in ("suppliers", "customers")
-        for item in data.get(key) or []
-        if isinstance(item, dict)
-    ]
-    existing = {
-        p.slug: p
-        for p in Participant.objects.filter(slug__in=[str(item.get("participant")) for _, item in links])
-    }
-    # The same rule and the same matches the submitter was warned about.
-    duplicates = find_duplicates(
-        [str(data.get("name_en") or ""), str(data.get("name_zh") or "")],
-        str(data.get("website") or ""),
-        exclude_submission=submission,
-    )
-    return {
-        "fields": [
-            (Participant._meta.get_field(name).verbose_name, data.get(name))
-            for name in moderation.PROPOSAL_FIELDS
-        ],
-        "offerings": [{**o, "segment_obj": segments.get(o.get("segment"))} for o in offerings],
-        "links": [
-            {
-                "side": key,
-                "slug": item.get("participant"),
-                "kind": item.get("kind"),
-                "found": existing.get(str(item.get("participant"))),
-            }
-            for key, item in links
-        ],
-        "duplicates": duplicates.participants,
-        "duplicate_submissions": duplicates.submissions,
-        "confirmed_different": data.get("confirmed_different"),
-    }

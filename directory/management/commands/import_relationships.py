@@ -9,7 +9,8 @@ from directory.management.commands._report import print_report
 class Command(BaseCommand):
     help = (
         "Import supplier -> customer relationships from a CSV file with the columns "
-        "supplier,customer,kind,evidence,evidence_url (participants by slug). All rows or none."
+        "supplier,customer,kind and optionally status,since,until,supplied_segment,customer_segment,"
+        "evidence,evidence_zh and source columns (participants by slug; docs/design.md). All rows or none."
     )
 
     def add_arguments(self, parser):

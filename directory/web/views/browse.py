@@ -1,5 +1,7 @@
 """Public pages for browsing the chain: the map, segments, the listing, participants."""
 
+import itertools
+
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -42,7 +44,7 @@ def segment_detail(request, slug):
 @require_GET
 @cache_public_page
 def participant_list(request):
-    """The filterable, searchable listing (DESIGN.md's parameters)."""
+    """The filterable, searchable listing (docs/design.md's parameters)."""
     criteria = catalog.Criteria.parse(request.GET)
     return _render_listing(request, "directory/participant_list.html", criteria, catalog.FACETS)
 
@@ -58,10 +60,17 @@ def _render_listing(request, template, criteria, facets, context=None):
         "cards": cards(listing),
         "suggestions": catalog.suggestions(criteria) if criteria.q and not listing.total else [],
         "action": request.path,
+        "active_filters": _active_filters(criteria),
     }
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _active_filters(criteria):
+    """How many filter values are chosen, the search words aside (two segments count
+    two): the number on the phone's filter disclosure."""
+    return sum(len(value) if definition.many else 1 for definition, value in criteria.filters())
 
 
 @require_GET
@@ -80,12 +89,19 @@ def participant_detail(request, slug):
     return render(request, "directory/participant_detail.html", context)
 
 
+# A UTF-8 byte-order mark: what Excel needs to read a CSV file as UTF-8 (without it,
+# Chinese names come out garbled); the importer skips it.
+EXCEL_BOM = "\ufeff"
+
+
 @require_GET
 def participant_export(request):
-    """The current listing filter as CSV in the import format, streamed row by row."""
+    """The current listing filter as CSV in the import format, streamed row by row;
+    with ``bom=1``, after a byte-order mark for Excel (plain UTF-8 otherwise)."""
     criteria = catalog.Criteria.parse(request.GET)
-    response = StreamingHttpResponse(
-        iter_csv(catalog.export(criteria)), content_type="text/csv; charset=utf-8"
-    )
+    rows = iter_csv(catalog.export(criteria))
+    if request.GET.get("bom") == "1":
+        rows = itertools.chain([EXCEL_BOM], rows)
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="chainsite-participants.csv"'
     return response

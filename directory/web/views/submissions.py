@@ -12,12 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from directory.countries import country_name
-from directory.curation.notifications import notify_submission_received
+from directory.curation.notifications import notify_submission_received, site_url
 from directory.models import (
     PROPOSAL_FIELDS,
-    Kind,
-    OpenSource,
     Participant,
     RelationshipKind,
     Segment,
@@ -28,13 +25,18 @@ from directory.models import (
 from directory.web import submission_limit
 from directory.web.client_ip import client_ip
 from directory.web.forms import (
+    CUSTOMERS,
+    SUPPLIERS,
     LinkFormSet,
+    NewLinkFormSet,
+    NewOfferingFormSet,
     NewParticipantForm,
     OfferingFormSet,
     ParticipantForm,
     SubmitterForm,
     changed_fields,
     link_suggestions,
+    shown_value,
 )
 
 
@@ -43,8 +45,23 @@ def _submitter_ip(request):
     return client_ip(request) or "unknown"
 
 
-def _rate_limited(request, wait):
-    response = render(request, "directory/rate_limited.html", {"minutes": max(1, wait // 60)}, status=429)
+def _limit_wait(request, forms):
+    """Seconds the submitter must wait when every one of ``forms`` is valid but the
+    address is over the submission limit, else 0. Forms are validated first (each
+    ``is_valid`` runs, no short-circuit), so mistakes are shown as usual and never counted."""
+    valid = [form.is_valid() for form in forms]
+    if not all(valid):
+        return 0
+    return submission_limit.retry_after(_submitter_ip(request))
+
+
+def _render_form(request, template, context, wait):
+    """The form page; over the limit, the same page with what was typed and the limit
+    message, as a 429 with ``Retry-After`` (nothing stored)."""
+    if not wait:
+        return render(request, template, context)
+    context = {**context, "limit_minutes": max(1, wait // 60)}
+    response = render(request, template, context, status=429)
     response["Retry-After"] = str(wait)
     return response
 
@@ -62,35 +79,36 @@ def _store(request, submission, submitter_form):
     with transaction.atomic():
         submission.save()
         if submission.status != SubmissionStatus.SPAM:
-            transaction.on_commit(partial(notify_submission_received, submission), robust=True)
+            transaction.on_commit(
+                partial(notify_submission_received, submission, site_url(request)), robust=True
+            )
     submission_limit.count_submission(ip)
     if submission.status == SubmissionStatus.SPAM:
         submission_limit.count_honeypot(ip)
     return redirect(submission)
 
 
-def _link_formset(post, prefix):
-    """The optional supplier/customer rows; a script that sends none may leave out their
-    management form too."""
+def _optional(formset_class, post, prefix, **kwargs):
+    """Optional rows (supply links; a correction's new offerings): a script that sends
+    none may leave out their management form too."""
     data = post.copy()
     data.setdefault(f"{prefix}-TOTAL_FORMS", "0")
     data.setdefault(f"{prefix}-INITIAL_FORMS", "0")
-    return LinkFormSet(data, prefix=prefix)
+    return formset_class(data, prefix=prefix, **kwargs)
 
 
 def submit(request):
     """``/submit/``: propose a new participant with its offerings and supply links."""
+    wait = 0
     if request.method == "POST":
-        if wait := submission_limit.retry_after(_submitter_ip(request)):
-            return _rate_limited(request, wait)
         participant_form = NewParticipantForm(request.POST)
         offerings = OfferingFormSet(request.POST)
-        suppliers = _link_formset(request.POST, "suppliers")
-        customers = _link_formset(request.POST, "customers")
+        suppliers = _optional(LinkFormSet, request.POST, SUPPLIERS)
+        customers = _optional(LinkFormSet, request.POST, CUSTOMERS)
         submitter_form = SubmitterForm(request.POST, instance=Submission(kind=SubmissionKind.NEW))
-        # Every form is validated (no short-circuit) so each shows its errors at once.
-        valid = [f.is_valid() for f in (participant_form, offerings, suppliers, customers, submitter_form)]
-        if all(valid):
+        forms = (participant_form, offerings, suppliers, customers, submitter_form)
+        wait = _limit_wait(request, forms)
+        if all(f.is_valid() for f in forms) and not wait:
             submission = submitter_form.save(commit=False)
             submission.data = {
                 **participant_form.proposal(),
@@ -102,8 +120,8 @@ def submit(request):
     else:
         participant_form = NewParticipantForm()
         offerings = OfferingFormSet()
-        suppliers = LinkFormSet(prefix="suppliers")
-        customers = LinkFormSet(prefix="customers")
+        suppliers = LinkFormSet(prefix=SUPPLIERS)
+        customers = LinkFormSet(prefix=CUSTOMERS)
         submitter_form = SubmitterForm()
     context = {
         "form": participant_form,
@@ -117,49 +135,78 @@ def submit(request):
         "submitter_form": submitter_form,
         "link_suggestions": link_suggestions(),
     }
-    return render(request, "directory/submit.html", context)
+    return _render_form(request, "directory/submit.html", context, wait)
+
+
+def _correction_forms(request, participant):
+    """The correction form's parts, bound to the POST if there is one: the participant's
+    fields (prefilled with the current values), new offerings, new supplier and customer
+    links, and the submitter."""
+    current = {name: getattr(participant, name) for name in PROPOSAL_FIELDS}
+    post = request.POST if request.method == "POST" else None
+    if post is None:
+        return (
+            ParticipantForm(initial=current),
+            NewOfferingFormSet(prefix="offerings", participant=participant),
+            NewLinkFormSet(prefix=SUPPLIERS, participant=participant),
+            NewLinkFormSet(prefix=CUSTOMERS, participant=participant),
+            SubmitterForm(),
+        )
+    return (
+        ParticipantForm(post, initial=current),
+        _optional(NewOfferingFormSet, post, "offerings", participant=participant),
+        _optional(NewLinkFormSet, post, SUPPLIERS, participant=participant),
+        _optional(NewLinkFormSet, post, CUSTOMERS, participant=participant),
+        SubmitterForm(post, instance=Submission(kind=SubmissionKind.CORRECTION, participant=participant)),
+    )
+
+
+def _correction_data(participant, form, offerings, suppliers, customers):
+    """``(data, original)`` of a valid correction: the changed fields and the proposed
+    additions (only those given) in the ``Submission.data`` format, and the current values."""
+    data, original = changed_fields(form.proposal(), participant)
+    additions = {
+        "offerings": offerings.proposal(),
+        SUPPLIERS: suppliers.proposal(),
+        CUSTOMERS: customers.proposal(),
+    }
+    return {**data, **{key: items for key, items in additions.items() if items}}, original
 
 
 def suggest(request, slug):
-    """``/participants/<slug>/suggest/``: propose changes to a published participant.
+    """``/participants/<slug>/suggest/``: propose changes to a published participant:
+    its fields, and new offerings and supply links.
 
     Only the fields that differ from the current values are stored, with all current
-    values beside them; a form with no change is refused.
+    values beside them; a form with no change and nothing added is refused.
     """
     participant = get_object_or_404(Participant.objects.published(), slug=slug)
-    current = {name: getattr(participant, name) for name in PROPOSAL_FIELDS}
+    forms = _correction_forms(request, participant)
+    form, offerings, suppliers, customers, submitter_form = forms
+    wait = 0
     if request.method == "POST":
-        if wait := submission_limit.retry_after(_submitter_ip(request)):
-            return _rate_limited(request, wait)
-        form = ParticipantForm(request.POST, initial=current)
-        submitter_form = SubmitterForm(
-            request.POST, instance=Submission(kind=SubmissionKind.CORRECTION, participant=participant)
-        )
-        if all([form.is_valid(), submitter_form.is_valid()]):
-            data, original = changed_fields(form.proposal(), participant)
-            if data:
+        wait = _limit_wait(request, forms)
+        if all(f.is_valid() for f in forms):
+            data, original = _correction_data(participant, form, offerings, suppliers, customers)
+            if not data:
+                wait = 0  # nothing to send: say so, not "wait"
+                form.add_error(None, _("Nothing has changed: edit the fields that are wrong, then send."))
+            elif not wait:
                 submission = submitter_form.save(commit=False)
                 submission.data, submission.original = data, original
                 return _store(request, submission, submitter_form)
-            form.add_error(None, _("Nothing has changed: edit the fields that are wrong, then send."))
-    else:
-        form = ParticipantForm(initial=current)
-        submitter_form = SubmitterForm()
-    context = {"participant": participant, "form": form, "submitter_form": submitter_form}
-    return render(request, "directory/suggest.html", context)
-
-
-def _display(name, value):
-    """A stored value as the status page shows it: choice labels and country names."""
-    if value in ("", None):
-        return ""
-    if name == "country":
-        return f"{country_name(value)} ({value})"
-    if name == "kind" and value in Kind.values:
-        return Kind(value).label
-    if name == "open_source" and value in OpenSource.values:
-        return OpenSource(value).label
-    return value
+    context = {
+        "participant": participant,
+        "form": form,
+        "offerings": offerings,
+        "link_formsets": [
+            (suppliers, _("New suppliers: participants that supply it")),
+            (customers, _("New customers: participants it supplies")),
+        ],
+        "submitter_form": submitter_form,
+        "link_suggestions": link_suggestions(),
+    }
+    return _render_form(request, "directory/suggest.html", context, wait)
 
 
 def _field_rows(submission):
@@ -174,8 +221,8 @@ def _field_rows(submission):
     return [
         {
             "label": labels[name],
-            "value": _display(name, submission.data.get(name)),
-            "original": _display(name, submission.original.get(name)),
+            "value": shown_value(name, submission.data.get(name)),
+            "original": shown_value(name, submission.original.get(name)),
             # Made a link by the template's safe_url filter only if it is http(s).
             "url": submission.data.get(name) if name == "website" else "",
         }
@@ -183,13 +230,20 @@ def _field_rows(submission):
     ]
 
 
-def _new_listing_parts(submission):
-    """Offerings and supply links of a new-listing submission, with segment and
-    participant names (two queries)."""
+def _proposed_parts(submission):
+    """Offerings and supply links a submission proposes (all of a new listing's; those a
+    correction adds), with segment and participant names (two queries, none when there
+    are none)."""
     offerings = submission.data.get("offerings") or []
     links = [*(submission.data.get("suppliers") or []), *(submission.data.get("customers") or [])]
-    segments = Segment.objects.in_bulk({o.get("segment") for o in offerings}, field_name="slug")
-    participants = Participant.objects.in_bulk({link.get("participant") for link in links}, field_name="slug")
+    segments = (
+        Segment.objects.in_bulk({o.get("segment") for o in offerings}, field_name="slug") if offerings else {}
+    )
+    participants = (
+        Participant.objects.in_bulk({link.get("participant") for link in links}, field_name="slug")
+        if links
+        else {}
+    )
 
     def link_rows(key):
         return [
@@ -223,8 +277,7 @@ def submission_status(request, token):
         else submission.get_status_display(),
         "reviewed": submission.status != SubmissionStatus.PENDING and submission.reviewed_at,
     }
-    if submission.kind == SubmissionKind.NEW:
-        context.update(_new_listing_parts(submission))
+    context.update(_proposed_parts(submission))
     response = render(request, "directory/submission_status.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
