@@ -192,9 +192,10 @@ def changes(kind="links", segment_ids=(), year=None, page=1, per_page=20):
             Change("published", p.published_at, participant=p) for p in current.object_list
         ]
         return current
+    # A deletion's history row repeats the last save's event: it is no event of its own.
     history = Relationship.history.filter(
         event__in=LinkEvent.values, supplier__status=Status.PUBLISHED, customer__status=Status.PUBLISHED
-    )
+    ).exclude(history_type="-")
     if segment_ids:
         history = history.filter(
             Q(supplied_segment_id__in=segment_ids) | Q(customer_segment_id__in=segment_ids)

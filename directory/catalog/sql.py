@@ -189,6 +189,8 @@ class SqlBackend:
                 .order_by()
             )
             for pk, supplied, received, n in rows:
+                if supplied is None or received is None:  # segments not recorded yet
+                    continue
                 counts[pk][0] += n
                 if not with_the_flow(taxonomy.top_of(supplied).slug, taxonomy.top_of(received).slug):
                     counts[pk][1] += n

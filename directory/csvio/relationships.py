@@ -157,6 +157,7 @@ def import_relationships(data, dry_run=False):
             continue
         seen[key] = line
         plan.append((result, (ids[row["supplier"]], ids[row["customer"]], row["kind"]), wanted))
+    plan = _one_date_checked_per_source(plan)
     existing = _existing_links([link for _, link, _ in plan])
     for result, link, wanted in plan:
         if link not in existing:
@@ -173,6 +174,22 @@ def import_relationships(data, dry_run=False):
         _write(plan, existing)
     report.written = True
     return report
+
+
+def _one_date_checked_per_source(plan):
+    """``plan`` without the rows that give a source (one document: its publisher, title,
+    date and URL) another date checked than an earlier row does; those get an error."""
+    first = {}
+    for result, _link, wanted in plan:
+        for publisher, title, published, url, checked in wanted["sources"]:
+            earlier, line = first.setdefault((publisher, title, published, url), (checked, result.line))
+            if checked != earlier:
+                result.errors.append(
+                    f"source_checked: {publisher[:40]}, {title[:60]} checked {checked or 'never'} here "
+                    f"but {earlier or 'never'} on line {line}"
+                )
+                result.action = "error"
+    return [item for item in plan if not item[0].errors]
 
 
 def _validate(row, errors, ids, segments, allowed, chain_order):
@@ -295,19 +312,29 @@ def _write(plan, existing):
 
 
 def _sources(keys):
-    """``{key: source id}`` for every key, creating the sources not stored yet."""
-    found = {}
+    """``{key: source id}`` for every key, creating the sources not stored yet. A source
+    is stored once per document (publisher, title, date, URL: ``source_unique``); one
+    stored with another date checked than the file's takes the file's."""
+    stored = {}
     for batch in batches(keys):
         publishers = {key[0] for key in batch}
         for source in Source.objects.filter(publisher__in=publishers):
-            found[_key(source)] = source.pk
-    missing = [key for key in keys if key not in found]
+            stored[_key(source)[:4]] = source
+    rechecked = []
+    for key in keys:
+        source = stored.get(key[:4])
+        if source is not None and source.checked != key[4]:
+            source.checked = key[4]
+            rechecked.append(source)
+    Source.objects.bulk_update(rechecked, ["checked"], batch_size=500)
+    missing = [key for key in keys if key[:4] not in stored]
     created = Source.objects.bulk_create(
         [Source(publisher=p, title=t, published=d, url=u, checked=c) for p, t, d, u, c in missing],
         batch_size=500,
     )
     if created and created[0].pk is None:  # a database that returns no ids on bulk insert
         return _sources(keys)
+    found = {key: stored[key[:4]].pk for key in keys if key[:4] in stored}
     found.update((_key(source), source.pk) for source in created)
     return found
 

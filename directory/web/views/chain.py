@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from directory import catalog
 from directory.catalog.flows import KIND_LABELS
 from directory.catalog.links import CHANGE_KINDS
+from directory.catalog.listing import page_number_from
 from directory.countries import COUNTRY_GROUPS
 from directory.csvio import iter_relationships_csv, public_links
 from directory.models import LinkStatus
@@ -80,7 +81,8 @@ def chain_links(request):
     links = catalog.links(
         supplied, received, flow_filter, status=LinkStatus.ACTIVE, kind__in=list(KIND_LABELS)
     )
-    page = Paginator(links, LINKS_PER_PAGE).get_page(request.GET.get("page"))
+    pages = Paginator(links, LINKS_PER_PAGE)
+    page = pages.page(page_number_from(request.GET.get("page"), pages.num_pages, notes))
     query = "&".join(
         part
         for part in (
@@ -122,8 +124,12 @@ def _changes_request(request):
 def changes(request):
     """What changed: new, re-statused and ended links, or publications, newest first."""
     kind, segment, year, page, notes = _changes_request(request)
+    current = catalog.changes(kind, segment, year, page)
+    number = page_number_from(page, current.paginator.num_pages, notes)
+    if number != current.number:  # a page number below 1 (the paginator shows the last page)
+        current = catalog.changes(kind, segment, year, number)
     context = {
-        "page": catalog.changes(kind, segment, year, page),
+        "page": current,
         "kind": kind,
         "segment": segment,
         "year": year or "",
