@@ -327,14 +327,15 @@ def _events(size):
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
-        # the segments; a count and the page of events; those events' rows with both sides
-        # and segments; the live links' sources (two: the links, then their sources)
-        ("/changes/", 6),
-        ("/changes/?segment=ai-chips&year=2025", 6),
+        # the segments and kinds of record; a count and the page of events; those events'
+        # rows with both sides and segments; the live links' sources (two: the links, then
+        # their sources)
+        ("/changes/", 7),
+        ("/changes/?segment=ai-chips&year=2025", 7),
         ("/changes/feed/", 5),  # no list of segments to choose from
-        # the segments, a count, the page of participants
-        ("/changes/?kind=publications", 3),
-        ("/changes/?kind=publications&segment=ai-chips", 3),
+        # the segments and kinds of record, a count, the page of participants
+        ("/changes/?kind=publications", 4),
+        ("/changes/?kind=publications&segment=ai-chips", 4),
     ],
 )
 def test_query_count_is_constant(client, django_assert_num_queries, size, url, queries):
