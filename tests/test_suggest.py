@@ -44,9 +44,9 @@ def nvidia(db):
 
 
 def test_form_is_prefilled_with_the_current_public_values(client, nvidia, django_assert_max_num_queries):
-    # the published participant; segments for the new offering rows; published
-    # participants for the supply links' slug suggestions
-    with django_assert_max_num_queries(3):
+    # the published participant; segments for the new offering rows; kinds of record
+    # for the new record rows; published participants for the supply links' slug suggestions
+    with django_assert_max_num_queries(4):
         response = client.get("/participants/nvidia/suggest/")
     assert response.status_code == 200
     body = response.content.decode()
@@ -75,10 +75,10 @@ def test_correction_stores_only_the_changed_fields_and_the_originals(
     post = correction(
         nvidia, founded="1994", name_zh="英伟达公司", description_en="Designs GPUs.\r\nAnd systems."
     )
-    # participant; segments (for the offering rows, though none is sent); 5 participant
-    # CHECK probes and 1 relation probe (3 statements each, see test_submit); INSERT in a
-    # savepoint
-    with django_assert_max_num_queries(1 + 1 + 6 * 3 + 3):
+    # participant; segments (for the offering rows, though none is sent); kinds of record
+    # (for the record rows); 5 participant CHECK probes and 1 relation probe (3 statements
+    # each, see test_submit); INSERT in a savepoint
+    with django_assert_max_num_queries(1 + 1 + 1 + 6 * 3 + 3):
         response = client.post("/participants/nvidia/suggest/", post, REMOTE_ADDR="203.0.113.5")
     submission = Submission.objects.get()
     assert response.status_code == 302

@@ -201,11 +201,13 @@ def iter_record_kinds_csv():
         yield writer.writerow([neutralise_formula(values[c]) for c in KIND_COLUMNS])
 
 
-def iter_records_csv(queryset=None):
+def iter_records_csv(queryset=None, kind=""):
     """The records CSV of ``queryset`` (every record of a published participant by
-    default), in a stable order."""
+    default; ``kind``: only those of the kind with this slug), in a stable order."""
     if queryset is None:
         queryset = Record.objects.filter(participant__in=Participant.objects.published())
+    if kind:
+        queryset = queryset.filter(kind__slug=kind)
     queryset = (
         queryset.select_related("participant", "kind")
         .prefetch_related("sources")

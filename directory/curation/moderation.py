@@ -21,9 +21,13 @@ from directory.models import (
     PROPOSAL_FIELDS,
     Offering,
     Participant,
+    Record,
+    RecordKind,
+    RecordStatus,
     Relationship,
     RelationshipKind,
     Segment,
+    Source,
     Status,
     Submission,
     SubmissionKind,
@@ -32,9 +36,14 @@ from directory.models import (
 )
 
 # What a submission may propose besides PROPOSAL_FIELDS: offerings and supply links (all
-# of a new listing's; those a correction adds), and a new listing's duplicate check.
+# of a new listing's; those a correction adds), and a new listing's duplicate check; a
+# correction may also propose compliance records, each with its source.
 ADDITION_KEYS = ["offerings", "suppliers", "customers"]
 NEW_LISTING_EXTRA_KEYS = {*ADDITION_KEYS, "confirmed_different"}
+CORRECTION_KEYS = [*ADDITION_KEYS, "records"]
+# A proposed record's keys: the records CSV's column names (docs/curators.md).
+RECORD_FIELDS = ("kind", "status", "date", "end_date", "identifier", "entity_name")
+RECORD_SOURCE_FIELDS = ("source_publisher", "source_title", "source_date", "source_url")
 
 
 class SubmissionAlreadyReviewed(Exception):
@@ -196,6 +205,93 @@ def _links(data, key):
     return links
 
 
+def build_record(item, kinds=None):
+    """``(Record, Source)`` from one proposed record (a dict with ``RECORD_FIELDS`` and
+    ``RECORD_SOURCE_FIELDS``), unsaved and validated by the models' own rules (status and
+    dates agree, partial dates, an http(s) source URL); a source with publisher, title
+    and date is required. ``kinds``: ``{slug: RecordKind}`` when the caller read them.
+    Raises ``ValidationError`` keyed by the proposal's field names. The public form and
+    the approval both call this: one rule."""
+    text = {name: str(item.get(name) or "").strip() for name in (*RECORD_FIELDS, *RECORD_SOURCE_FIELDS)}
+    kinds = kinds if kinds is not None else {k.slug: k for k in RecordKind.objects.filter(slug=text["kind"])}
+    errors = {}
+    if text["kind"] not in kinds:
+        errors["kind"] = [_("Choose a kind of record.")]
+    for name, message in (
+        ("date", _("Give the date of the record (YYYY, YYYY-MM or YYYY-MM-DD).")),
+        ("source_publisher", _("A record needs its source: who published it.")),
+        ("source_title", _("A record needs its source: the document's title.")),
+        ("source_date", _("A record needs its source: when it was published.")),
+    ):
+        if not text[name]:
+            errors[name] = [message]
+    if errors:
+        raise ValidationError(errors)
+    record = Record(
+        kind=kinds[text["kind"]],
+        status=text["status"] or RecordStatus.IN_FORCE,
+        date=text["date"],
+        end_date=text["end_date"],
+        identifier=text["identifier"],
+        entity_name=text["entity_name"],
+    )
+    source = Source(
+        publisher=text["source_publisher"],
+        title=text["source_title"],
+        published=text["source_date"],
+        url=text["source_url"],
+    )
+    for obj, names in (
+        (record, {"date": "date", "end_date": "end_date", "status": "status", "identifier": "identifier"}),
+        (source, {"publisher": "source_publisher", "title": "source_title", "published": "source_date"}),
+    ):
+        try:
+            obj.full_clean(exclude=["participant", "kind"], validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                key = names.get(field, "source_url" if field == "url" else field)
+                errors.setdefault(key if key in text else "__all__", []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    return record, source
+
+
+def _records(data):
+    """``data["records"]`` as validated ``(Record, Source)`` pairs."""
+    items = data.get("records") or []
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ValidationError(_("records must be a list."))
+    kinds = {k.slug: k for k in RecordKind.objects.filter(slug__in={str(i.get("kind")) for i in items})}
+    pairs = []
+    for item in items:
+        try:
+            pairs.append(build_record(item, kinds))
+        except ValidationError as exc:
+            said = [f"{k}: {m}" if k != "__all__" else m for k, ms in exc.message_dict.items() for m in ms]
+            message = _("A proposed record is not valid: %(errors)s") % {"errors": " ".join(said)}
+            raise ValidationError(message) from None
+    return pairs
+
+
+def _add_records(participant, data, by, reason):
+    """Create the records a correction proposes, each with its source (an existing source
+    with the same publisher, title, date and URL is reused); a record the participant
+    already has (same kind, identifier and date) is skipped. Returns whether any was added."""
+    added = False
+    for record, source in _records(data):
+        same = {"kind": record.kind, "identifier": record.identifier, "date": record.date}
+        if participant.records.filter(**same).exists():
+            continue
+        source, _created = Source.objects.get_or_create(
+            publisher=source.publisher, title=source.title, published=source.published, url=source.url
+        )
+        record.participant = participant
+        _save_with_history(record, by, reason)
+        record.sources.add(source)
+        added = True
+    return added
+
+
 def _save_with_history(obj, by, reason):
     obj._history_user = by
     obj._change_reason = reason
@@ -255,13 +351,14 @@ def _add_offerings_and_links(participant, data, by, reason):
 def _apply_correction(participant, data, by, reason):
     if participant is None:
         raise ValidationError(_("The participant this correction is about no longer exists."))
-    _check_keys(data, PROPOSAL_FIELDS + ADDITION_KEYS)
+    _check_keys(data, PROPOSAL_FIELDS + CORRECTION_KEYS)
     values = _scalar_values(data, [name for name in PROPOSAL_FIELDS if name in data])
     changed = [name for name, value in values.items() if not same_value(getattr(participant, name), value)]
     for name in changed:
         setattr(participant, name, values[name])
     _check_participant(participant)
     added = _add_offerings_and_links(participant, data, by, reason)
+    added = _add_records(participant, data, by, reason) or added
     if changed or added:
         participant.updated_at = timezone.now()
         participant._history_user = by
@@ -285,12 +382,12 @@ def approve_submission(submission, by, data=None, site=""):
     what was applied. A new listing becomes a published
     participant with a unique slug, its offerings, and its supply links to participants
     that still exist; a correction updates exactly the fields whose proposed value
-    differs from the current one and adds the offerings and supply links it proposes
-    (skipping those the participant has by then). Raises ``ValidationError`` for values the directory
-    cannot take (nothing is written) and ``SubmissionAlreadyReviewed`` when the
-    submission is no longer pending. After the commit the submitter is mailed the decision
-    with a link to the participant's public page (``site``: scheme and host of the links,
-    see ``notifications.site_url``).
+    differs from the current one and adds the offerings, supply links and records (each
+    with its source) it proposes, skipping those the participant has by then. Raises
+    ``ValidationError`` for values the directory cannot take (nothing is written) and
+    ``SubmissionAlreadyReviewed`` when the submission is no longer pending. After the
+    commit the submitter is mailed the decision with a link to the participant's public
+    page (``site``: scheme and host of the links, see ``notifications.site_url``).
     """
     with transaction.atomic():
         locked = _lock_pending(submission)

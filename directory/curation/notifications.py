@@ -72,7 +72,7 @@ def _send(subject, body, recipients, submission, what):
 
 
 def _additions(submission):
-    """A correction's proposed offerings and supply links, one line each."""
+    """A correction's proposed offerings, supply links and records, one line each."""
     data = submission.data
     lines = [f"offering: {o.get('segment')}: {o.get('name')}" for o in data.get("offerings") or []]
     lines += [
@@ -80,6 +80,11 @@ def _additions(submission):
     ]
     lines += [
         f"customer: {link.get('participant')} ({link.get('kind')})" for link in data.get("customers") or []
+    ]
+    lines += [
+        f"record: {r.get('kind')} {r.get('date')}, "
+        f"source: {r.get('source_publisher')}, {r.get('source_title')} ({r.get('source_date')})"
+        for r in data.get("records") or []
     ]
     return lines
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.countries import CODES, country_choices, country_name
 from directory.curation.matching import Duplicates, find_duplicates
+from directory.curation.moderation import RECORD_FIELDS, RECORD_SOURCE_FIELDS, build_record
 from directory.models import (
     FOUNDED_MIN,
     PROPOSAL_FIELDS,
@@ -21,6 +22,8 @@ from directory.models import (
     Offering,
     OpenSource,
     Participant,
+    RecordKind,
+    RecordStatus,
     RelationshipKind,
     Segment,
     Submission,
@@ -31,6 +34,7 @@ from directory.models import (
 
 MAX_OFFERINGS = 10
 MAX_LINKS = 10
+MAX_RECORDS = 5
 _WEB_URL_MESSAGE = _("Enter a web address starting with http:// or https://.")
 
 
@@ -350,6 +354,7 @@ LinkFormSet = forms.formset_factory(
 )
 
 SUPPLIERS, CUSTOMERS = "suppliers", "customers"
+RECORDS = "records"
 
 
 class BaseNewLinkFormSet(BaseLinkFormSet):
@@ -388,6 +393,92 @@ NewLinkFormSet = forms.formset_factory(
     max_num=MAX_LINKS,
     validate_max=True,
     absolute_max=MAX_LINKS,
+)
+
+
+class RecordProposalForm(forms.Form):
+    """A compliance or risk record proposed for an existing participant (the correction
+    form), with the source it comes from: the record's validation is the approval's own
+    (``moderation.build_record``). A row left empty is no proposal."""
+
+    kind = forms.ChoiceField(label=_("Kind of record"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=RecordStatus.choices, initial=RecordStatus.IN_FORCE, required=False
+    )
+    date = forms.CharField(
+        label=_("Date"), max_length=10, required=False, help_text=_("YYYY, YYYY-MM or YYYY-MM-DD")
+    )
+    end_date = forms.CharField(label=_("End or expiry date"), max_length=10, required=False)
+    identifier = forms.CharField(label=_("Identifier, as published"), max_length=200, required=False)
+    entity_name = forms.CharField(label=_("Entity named on the record"), max_length=300, required=False)
+    source_publisher = forms.CharField(label=_("Source: publisher"), max_length=200, required=False)
+    source_title = forms.CharField(label=_("Source: title"), max_length=500, required=False)
+    source_date = forms.CharField(label=_("Source: date published"), max_length=10, required=False)
+    source_url = WebURLField(label=_("Source: URL"), max_length=500, required=False)
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._kinds = {k.slug: k for k in kinds}
+        self.fields["kind"].choices = [("", "—"), *((k.slug, k.name) for k in kinds)]
+
+    def clean(self):
+        cleaned = super().clean()
+        names = (*RECORD_FIELDS, *RECORD_SOURCE_FIELDS)
+        text = {name: _one_line(str(cleaned.get(name) or "")) for name in names}
+        # The status alone (it has a default) does not make a row a proposal.
+        if self.errors or not any(value for name, value in text.items() if name != "status"):
+            return cleaned
+        try:
+            build_record(text, self._kinds)
+        except forms.ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                self.add_error(None if name == "__all__" else name, messages)
+        cleaned.update(text)
+        cleaned["proposed"] = not self.errors
+        return cleaned
+
+
+class BaseRecordFormSet(forms.BaseFormSet):
+    """Records proposed for ``participant``: none it already has (same kind, identifier
+    and date), none twice. The kinds are read once per formset."""
+
+    def __init__(self, *args, participant, **kwargs):
+        self.participant = participant
+        kwargs.setdefault("form_kwargs", {})["kinds"] = list(RecordKind.objects.all())
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        if any(self.errors):
+            return
+        rows = [f for f in self.forms if f.cleaned_data.get("proposed")]
+        existing = set()
+        if rows:
+            existing = set(self.participant.records.values_list("kind__slug", "identifier", "date"))
+        seen = set()
+        for form in rows:
+            key = (form.cleaned_data["kind"], form.cleaned_data["identifier"], form.cleaned_data["date"])
+            if key in existing:
+                form.add_error("kind", _("The directory already has this record."))
+            elif key in seen:
+                form.add_error("kind", _("This record is already listed above."))
+            seen.add(key)
+
+    def proposal(self):
+        """The filled rows in the ``Submission.data`` format (the records CSV's columns)."""
+        return [
+            {name: f.cleaned_data[name] for name in (*RECORD_FIELDS, *RECORD_SOURCE_FIELDS)}
+            for f in self.forms
+            if f.cleaned_data.get("proposed")
+        ]
+
+
+RecordFormSet = forms.formset_factory(
+    RecordProposalForm,
+    formset=BaseRecordFormSet,
+    extra=1,
+    max_num=MAX_RECORDS,
+    validate_max=True,
+    absolute_max=MAX_RECORDS,
 )
 
 

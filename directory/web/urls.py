@@ -19,6 +19,7 @@ urlpatterns = [
     path("chain/links/", chain.chain_links, name="chain_links"),
     path("changes/", chain.changes, name="changes"),
     path("records/", records.record_kinds, name="record_kinds"),
+    path("records/export.csv", records.records_export, name="records_export"),
     path("records/<slug:kind>/", records.record_kind, name="record_kind"),
     path("changes/feed/", chain.ChangesFeed(), name="changes_feed"),
     path("relationships/export.csv", chain.relationships_export, name="relationships_export"),

@@ -13,15 +13,18 @@ from django.utils.translation import gettext_lazy
 
 from directory.curation import moderation
 from directory.curation.matching import find_duplicates
+from directory.curation.moderation import RECORD_FIELDS, RECORD_SOURCE_FIELDS
 from directory.models import PROPOSAL_FIELDS, Participant, SubmissionKind
 from directory.web.forms import (
     CUSTOMERS,
+    RECORDS,
     SUPPLIERS,
     LinkFormSet,
     NewLinkFormSet,
     NewOfferingFormSet,
     OfferingFormSet,
     ParticipantForm,
+    RecordFormSet,
     changed_fields,
     shown_value,
 )
@@ -72,7 +75,8 @@ def _items(data, key):
 def proposal_post(submission):
     """The submission's proposal as the review forms' POST data: for a correction the
     participant's current values with the proposed ones in their place; the proposed
-    offerings and supply links, each with one empty row to add another."""
+    offerings and supply links (and a correction's records), each with one empty row to
+    add another."""
     data = submission.data if isinstance(submission.data, dict) else {}
     participant = submission.participant
     values = {}
@@ -82,7 +86,10 @@ def proposal_post(submission):
     post = QueryDict(mutable=True)
     for name in PROPOSAL_FIELDS:
         post[name] = _text(values.get(name))
-    for prefix, fields in ((OFFERINGS, OFFERING_FIELDS), (SUPPLIERS, LINK_FIELDS), (CUSTOMERS, LINK_FIELDS)):
+    parts = [(OFFERINGS, OFFERING_FIELDS), (SUPPLIERS, LINK_FIELDS), (CUSTOMERS, LINK_FIELDS)]
+    if submission.kind == SubmissionKind.CORRECTION:
+        parts.append((RECORDS, (*RECORD_FIELDS, *RECORD_SOURCE_FIELDS)))
+    for prefix, fields in parts:
         items = [*_items(data, prefix), {}]
         post[f"{prefix}-TOTAL_FORMS"] = str(len(items))
         post[f"{prefix}-INITIAL_FORMS"] = "0"
@@ -95,14 +102,15 @@ def proposal_post(submission):
 class ReviewForms:
     """The editable proposal of one submission: the participant's fields (the public
     ``ParticipantForm``), the offerings and the supply links (the public formsets; for a
-    correction those that refuse what the participant already has). ``None`` parts when
-    a correction's participant no longer exists."""
+    correction those that refuse what the participant already has, and the records it
+    proposes). ``None`` parts when a correction's participant no longer exists."""
 
     def __init__(self, submission, post):
         self.submission = submission
         self.is_correction = submission.kind == SubmissionKind.CORRECTION
         participant = submission.participant if self.is_correction else None
         self.available = not (self.is_correction and participant is None)
+        self.records = None
         if not self.available:
             self.participant_form = self.offerings = self.suppliers = self.customers = None
             return
@@ -111,6 +119,7 @@ class ReviewForms:
             self.offerings = NewOfferingFormSet(post, prefix=OFFERINGS, participant=participant)
             self.suppliers = NewLinkFormSet(post, prefix=SUPPLIERS, participant=participant)
             self.customers = NewLinkFormSet(post, prefix=CUSTOMERS, participant=participant)
+            self.records = RecordFormSet(post, prefix=RECORDS, participant=participant)
         else:
             self.offerings = OfferingFormSet(post, prefix=OFFERINGS)
             self.suppliers = LinkFormSet(post, prefix=SUPPLIERS)
@@ -118,7 +127,8 @@ class ReviewForms:
 
     @property
     def parts(self):
-        return [self.participant_form, self.offerings, self.suppliers, self.customers]
+        parts = [self.participant_form, self.offerings, self.suppliers, self.customers]
+        return [*parts, self.records] if self.records is not None else parts
 
     def is_valid(self):
         if not self.available:
@@ -142,6 +152,7 @@ class ReviewForms:
             CUSTOMERS: self.customers.proposal(),
         }
         if self.is_correction:
+            additions[RECORDS] = self.records.proposal()
             changed, _original = changed_fields(self.participant_form.proposal(), self.submission.participant)
             return {**changed, **{key: items for key, items in additions.items() if items}}
         stored = self.submission.data if isinstance(self.submission.data, dict) else {}

@@ -1,12 +1,13 @@
 """Public pages of compliance and risk records: every kind, and one kind's holders."""
 
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from directory import catalog
 from directory.countries import COUNTRIES, country_name
+from directory.csvio import iter_record_kinds_csv, iter_records_csv
 from directory.web.pagecache import cache_public_page
 
 
@@ -52,3 +53,23 @@ def record_kind(request, kind):
         "query": query,
     }
     return render(request, "directory/record_kind.html", context)
+
+
+@require_GET
+def records_export(request):
+    """Every record of a published participant as CSV in the records import format
+    (export then import is lossless); ``kind=<slug>`` keeps one kind's, and
+    ``kinds=1`` gives the kinds of record themselves (record-kinds.csv)."""
+    if request.GET.get("kinds") == "1":
+        rows, name = iter_record_kinds_csv(), "chainsite-record-kinds.csv"
+    else:
+        kind = request.GET.get("kind", "")
+        if kind and catalog.record_kind(kind) is None:
+            return HttpResponseBadRequest(
+                _("Unknown kind of record “%(value)s”.") % {"value": kind[:60]},
+                content_type="text/plain; charset=utf-8",
+            )
+        rows, name = iter_records_csv(kind=kind), "chainsite-records.csv"
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -16,6 +16,7 @@ from directory.curation.notifications import notify_submission_received, site_ur
 from directory.models import (
     PROPOSAL_FIELDS,
     Participant,
+    RecordKind,
     RelationshipKind,
     Segment,
     Submission,
@@ -26,6 +27,7 @@ from directory.web import submission_limit
 from directory.web.client_ip import client_ip
 from directory.web.forms import (
     CUSTOMERS,
+    RECORDS,
     SUPPLIERS,
     LinkFormSet,
     NewLinkFormSet,
@@ -33,6 +35,7 @@ from directory.web.forms import (
     NewParticipantForm,
     OfferingFormSet,
     ParticipantForm,
+    RecordFormSet,
     SubmitterForm,
     changed_fields,
     link_suggestions,
@@ -141,7 +144,7 @@ def submit(request):
 def _correction_forms(request, participant):
     """The correction form's parts, bound to the POST if there is one: the participant's
     fields (prefilled with the current values), new offerings, new supplier and customer
-    links, and the submitter."""
+    links, new records with their sources, and the submitter."""
     current = {name: getattr(participant, name) for name in PROPOSAL_FIELDS}
     post = request.POST if request.method == "POST" else None
     if post is None:
@@ -150,6 +153,7 @@ def _correction_forms(request, participant):
             NewOfferingFormSet(prefix="offerings", participant=participant),
             NewLinkFormSet(prefix=SUPPLIERS, participant=participant),
             NewLinkFormSet(prefix=CUSTOMERS, participant=participant),
+            RecordFormSet(prefix=RECORDS, participant=participant),
             SubmitterForm(),
         )
     return (
@@ -157,11 +161,12 @@ def _correction_forms(request, participant):
         _optional(NewOfferingFormSet, post, "offerings", participant=participant),
         _optional(NewLinkFormSet, post, SUPPLIERS, participant=participant),
         _optional(NewLinkFormSet, post, CUSTOMERS, participant=participant),
+        _optional(RecordFormSet, post, RECORDS, participant=participant),
         SubmitterForm(post, instance=Submission(kind=SubmissionKind.CORRECTION, participant=participant)),
     )
 
 
-def _correction_data(participant, form, offerings, suppliers, customers):
+def _correction_data(participant, form, offerings, suppliers, customers, records):
     """``(data, original)`` of a valid correction: the changed fields and the proposed
     additions (only those given) in the ``Submission.data`` format, and the current values."""
     data, original = changed_fields(form.proposal(), participant)
@@ -169,25 +174,26 @@ def _correction_data(participant, form, offerings, suppliers, customers):
         "offerings": offerings.proposal(),
         SUPPLIERS: suppliers.proposal(),
         CUSTOMERS: customers.proposal(),
+        RECORDS: records.proposal(),
     }
     return {**data, **{key: items for key, items in additions.items() if items}}, original
 
 
 def suggest(request, slug):
     """``/participants/<slug>/suggest/``: propose changes to a published participant:
-    its fields, and new offerings and supply links.
+    its fields, and new offerings, supply links and records (each with its source).
 
     Only the fields that differ from the current values are stored, with all current
     values beside them; a form with no change and nothing added is refused.
     """
     participant = get_object_or_404(Participant.objects.published(), slug=slug)
     forms = _correction_forms(request, participant)
-    form, offerings, suppliers, customers, submitter_form = forms
+    form, offerings, suppliers, customers, records, submitter_form = forms
     wait = 0
     if request.method == "POST":
         wait = _limit_wait(request, forms)
         if all(f.is_valid() for f in forms):
-            data, original = _correction_data(participant, form, offerings, suppliers, customers)
+            data, original = _correction_data(participant, form, offerings, suppliers, customers, records)
             if not data:
                 wait = 0  # nothing to send: say so, not "wait"
                 form.add_error(None, _("Nothing has changed: edit the fields that are wrong, then send."))
@@ -203,6 +209,7 @@ def suggest(request, slug):
             (suppliers, _("New suppliers: participants that supply it")),
             (customers, _("New customers: participants it supplies")),
         ],
+        "records": records,
         "submitter_form": submitter_form,
         "link_suggestions": link_suggestions(),
     }
@@ -231,9 +238,9 @@ def _field_rows(submission):
 
 
 def _proposed_parts(submission):
-    """Offerings and supply links a submission proposes (all of a new listing's; those a
-    correction adds), with segment and participant names (two queries, none when there
-    are none)."""
+    """Offerings, supply links and records a submission proposes (all of a new listing's;
+    those a correction adds), with segment, participant and record kind names (one
+    query each, none when there are none)."""
     offerings = submission.data.get("offerings") or []
     links = [*(submission.data.get("suppliers") or []), *(submission.data.get("customers") or [])]
     segments = (
@@ -257,7 +264,10 @@ def _proposed_parts(submission):
             for link in submission.data.get(key) or []
         ]
 
+    records = [r for r in submission.data.get(RECORDS) or [] if isinstance(r, dict)]
+    kinds = RecordKind.objects.in_bulk({r.get("kind") for r in records}, field_name="slug") if records else {}
     return {
+        "records": [{**r, "kind_obj": kinds.get(r.get("kind"))} for r in records],
         "offerings": [{**o, "segment_obj": segments.get(o.get("segment"))} for o in offerings],
         "suppliers": link_rows("suppliers"),
         "customers": link_rows("customers"),
