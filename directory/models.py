@@ -2,6 +2,7 @@
 supply relationships between them, and public submissions."""
 
 import datetime
+import re
 import secrets
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from pypinyin import Style, lazy_pinyin
 from simple_history.models import HistoricalRecords
 
 from directory.countries import CODES
@@ -44,6 +46,18 @@ def validate_founded(year):
             code="founded_range",
             params={"min": FOUNDED_MIN, "max": founded_max()},
         )
+
+
+_NOT_SORTED = re.compile(r"[^a-z0-9]")
+
+
+def chinese_sort_key(name_zh, name_en=""):
+    """The key of "A–Z" in Chinese: the pinyin of the Chinese name without tones (its
+    Latin letters and digits as they are), else the English name; lower case, letters and
+    digits only, so that every database collation orders it the same way."""
+    name = name_zh or name_en or ""
+    spelled = "".join(lazy_pinyin(name, style=Style.NORMAL, errors=lambda text: list(text)))
+    return _NOT_SORTED.sub("", spelled.lower())[:200]
 
 
 def prefers_chinese():
@@ -308,6 +322,8 @@ class Participant(CardMixin, models.Model):
     search_terms = models.TextField(blank=True, editable=False)
     search_body = models.TextField(blank=True, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
+    # "A–Z" in Chinese (``chinese_sort_key``), kept by ``save`` and ``refresh_search_index``.
+    name_sort_zh = models.CharField(max_length=200, blank=True, default="", editable=False)
     history = HistoricalRecords(excluded_fields=list(SEARCH_FIELDS))
 
     objects = ParticipantQuerySet.as_manager()
@@ -320,6 +336,7 @@ class Participant(CardMixin, models.Model):
         # filters on status first; no single-column duplicates, which slow bulk writes.
         indexes = [
             models.Index(fields=["status", "name_en"], name="participant_status_name"),
+            models.Index(fields=["status", "name_sort_zh", "id"], name="participant_status_sort_zh"),
             models.Index(fields=["status", "-updated_at"], name="participant_status_updated"),
             models.Index(fields=["status", "founded"], name="participant_status_founded"),
             models.Index(fields=["status", "featured"], name="participant_status_featured"),
@@ -352,6 +369,10 @@ class Participant(CardMixin, models.Model):
 
     def save(self, *args, **kwargs):
         self.website_domain = site_of(self.website)
+        self.name_sort_zh = chinese_sort_key(self.name_zh, self.name_en)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"name_en", "name_zh"} & set(update_fields):
+            kwargs["update_fields"] = [*update_fields, "name_sort_zh"]
         if not self._state.adding and kwargs.get("update_fields") is None:
             # The search columns are written by ``refresh_search_index`` alone: an instance
             # read before it ran would otherwise write them back empty.
@@ -738,6 +759,17 @@ class RecordKind(BilingualMixin, models.Model):
         return self.localized("authority")
 
 
+def _earliest_day(partial):
+    """The first day a partial date (YYYY, YYYY-MM or YYYY-MM-DD) may mean, as ISO text."""
+    return partial + "-01-01"[len(partial) - 4 :] if len(partial) < 10 else partial
+
+
+def _latest_day(partial):
+    """The last day a partial date may mean, as comparable ISO text ("-31" is an upper
+    bound of any month)."""
+    return partial + "-12-31"[len(partial) - 4 :] if len(partial) < 10 else partial
+
+
 class RecordStatus(models.TextChoices):
     IN_FORCE = "in force", _("in force")
     EXPIRED = "expired", _("expired")
@@ -816,7 +848,7 @@ class Record(models.Model):
         """Status and dates agree: a record that ended has an end date, one in force has
         none in the past, and an end is not before the start."""
         errors = {}
-        if self.end_date and self.date and self.end_date < self.date:
+        if self.end_date and self.date and _latest_day(self.end_date) < _earliest_day(self.date):
             errors["end_date"] = _("The end comes before the start.")
         if (
             self.status in (RecordStatus.EXPIRED, RecordStatus.REVOKED, RecordStatus.REMOVED)
@@ -826,7 +858,7 @@ class Record(models.Model):
         if (
             self.status == RecordStatus.IN_FORCE
             and self.end_date
-            and self.end_date < timezone.localdate().isoformat()
+            and _latest_day(self.end_date) < timezone.localdate().isoformat()
         ):
             errors["status"] = _("Its end date has passed: it is no longer in force.")
         if errors:

@@ -135,6 +135,8 @@ def test_admin_save_refreshes_search_sets_timestamps_and_records_the_user(client
         "supplied_by-INITIAL_FORMS": "0",
         "supplies-TOTAL_FORMS": "0",
         "supplies-INITIAL_FORMS": "0",
+        "records-TOTAL_FORMS": "0",
+        "records-INITIAL_FORMS": "0",
     }
     response = client.post(f"{CHANGELIST}{participant.pk}/change/", form)
     assert response.status_code == 302, response.context["errors"] if response.context else response
@@ -237,6 +239,8 @@ def _change_form(participant, **fields):
         "supplied_by-INITIAL_FORMS": "0",
         "supplies-TOTAL_FORMS": "0",
         "supplies-INITIAL_FORMS": "0",
+        "records-TOTAL_FORMS": "0",
+        "records-INITIAL_FORMS": "0",
     }
     form.update(fields)
     return form

@@ -68,7 +68,7 @@ def _post_logo(client, participant, upload):
         "open_source": participant.open_source,
         "logo": upload,
     }
-    for prefix in ("offerings", "supplied_by", "supplies"):
+    for prefix in ("offerings", "supplied_by", "supplies", "records"):
         form |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
     return client.post(f"/admin/directory/participant/{participant.pk}/change/", form)
 

@@ -11,7 +11,8 @@ from tests.curation import PASSWORD, correction, make_user, new_listing
 
 pytestmark = pytest.mark.django_db
 
-DATA = ["segment", "tag", "participant", "offering", "relationship"]
+# 0005's models, then 0019's: sources, kinds of record, records.
+DATA = ["segment", "tag", "participant", "offering", "relationship", "source", "recordkind", "record"]
 
 
 def _codenames(group):
@@ -98,3 +99,16 @@ def test_create_curator_makes_a_staff_user_in_the_group(monkeypatch, client):
         call_command("create_curator", "dave", "--role", "editor")
     assert not User.objects.filter(username="dave").exists()
     assert Participant.objects.count() == 0
+
+
+def test_editors_curate_sources_and_records_and_moderators_only_see_them(client):
+    client.force_login(make_user("edith", "Editors"))
+    for url in (
+        "/admin/directory/record/add/",
+        "/admin/directory/source/add/",
+        "/admin/directory/recordkind/",
+    ):
+        assert client.get(url).status_code == 200, url
+    client.force_login(make_user("mona", "Moderators"))
+    assert client.get("/admin/directory/record/").status_code == 200
+    assert client.get("/admin/directory/record/add/").status_code == 403

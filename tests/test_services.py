@@ -115,6 +115,7 @@ def test_a_correction_updates_exactly_the_changed_fields(small_chain, moderator)
     set_clause = writes[0].split(" SET ")[1].split(" WHERE ")[0]
     assert sorted(re.findall(r'"(\w+)" =', set_clause)) == [
         "founded",
+        "name_sort_zh",  # a new Chinese name moves it in the Chinese A–Z
         "name_zh",
         "updated_at",
         "website",
@@ -122,6 +123,7 @@ def test_a_correction_updates_exactly_the_changed_fields(small_chain, moderator)
     ]
     zhipu.refresh_from_db()
     assert (zhipu.name_zh, zhipu.founded, zhipu.website) == ("智谱AI", 2019, "https://www.zhipuai.cn/")
+    assert zhipu.name_sort_zh == "zhipuai"
     assert zhipu.website_domain == "zhipuai.cn"
     assert zhipu.description_en == "Edited by a curator."  # not in the correction: untouched
     assert (zhipu.name_en, zhipu.open_source, zhipu.country) == ("Zhipu AI", "partly", "CN")

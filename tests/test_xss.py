@@ -281,6 +281,8 @@ def test_admin_refuses_javascript_urls(client):
         "supplied_by-INITIAL_FORMS": "0",
         "supplies-TOTAL_FORMS": "0",
         "supplies-INITIAL_FORMS": "0",
+        "records-TOTAL_FORMS": "0",
+        "records-INITIAL_FORMS": "0",
     }
     response = client.post(f"{ADMIN}directory/participant/{participant.pk}/change/", form)
     assert response.status_code == 200  # the form again, with errors

@@ -14,7 +14,16 @@ from django.utils import timezone
 from directory.catalog.cache import directory_changed
 from directory.catalog.search import index_text
 from directory.csvio.common import analyze
-from directory.models import TIER_ORDER, Offering, Participant, Relationship, Segment, Source, Tag
+from directory.models import (
+    TIER_ORDER,
+    Offering,
+    Participant,
+    Relationship,
+    Segment,
+    Source,
+    Tag,
+    chinese_sort_key,
+)
 
 SLUG_PREFIX = "syn-"
 # Rough shape of the real market: many more application and tool makers than chip makers.
@@ -167,6 +176,7 @@ def _participant(rng, number, segments):
         published_at=now,
     )
     participant.search_names = index_text(en, zh)
+    participant.name_sort_zh = chinese_sort_key(zh, en)
     participant.search_terms = index_text(
         "synthetic", *(name for _, name in offerings), *(f"{s.name_en} {s.name_zh}" for s in segments)
     )

@@ -260,11 +260,11 @@ def export(criteria):
     source, tax = backend(), taxonomy()
     queryset = source.filtered(criteria.without("q"), tax)
     if not criteria.q:
-        return queryset.order_by(*criteria.order.fields)
+        return queryset.order_by(*criteria.order.sql_fields())
     ids, _ = search.ranked(queryset, criteria.q)
     if criteria.order is None:
         return ids
-    return queryset.filter(pk__in=ids).order_by(*criteria.order.fields)
+    return queryset.filter(pk__in=ids).order_by(*criteria.order.sql_fields())
 
 
 def recently_published(limit):

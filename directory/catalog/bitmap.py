@@ -413,7 +413,7 @@ class BitmapSelection(SqlSelection):
 
     def page_ids(self, start, count):
         order = self.criteria.order
-        if order is None or not order.by_name:
+        if order is None or not order.by_name or order.in_chinese:
             return super().page_ids(start, count)
         return self.index.pks_at(self._matching(), start, count, order.descending)
 

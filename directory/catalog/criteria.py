@@ -32,6 +32,7 @@ from directory.models import (
     Segment,
     Tier,
     in_chain_order,
+    prefers_chinese,
 )
 
 
@@ -394,18 +395,37 @@ BY_NAME = {f.name: f for f in FILTERS}
 
 @dataclass(frozen=True)
 class Ordering:
-    """One order of the listing: its label, its SQL order, and whether the in-memory
-    index gives it (name order, either way)."""
+    """One order of the listing: its label, its SQL order (``fields_zh`` instead on
+    Chinese pages, where names are ordered by their pinyin), and whether the in-memory
+    index gives it (English name order, either way)."""
 
     label: str
     fields: tuple
     by_name: bool = False
     descending: bool = False
+    fields_zh: tuple = ()
+
+    @property
+    def in_chinese(self):
+        """Whether the active language orders this differently (by pinyin)."""
+        return bool(self.fields_zh) and prefers_chinese()
+
+    def sql_fields(self):
+        """The SQL order in the active language."""
+        return self.fields_zh if self.in_chinese else self.fields
 
 
 ORDERINGS = {
-    "name": Ordering(gettext_lazy("Name A–Z"), ("name_en", "pk"), by_name=True),
-    "-name": Ordering(gettext_lazy("Name Z–A"), ("-name_en", "-pk"), by_name=True, descending=True),
+    "name": Ordering(
+        gettext_lazy("Name A–Z"), ("name_en", "pk"), by_name=True, fields_zh=("name_sort_zh", "pk")
+    ),
+    "-name": Ordering(
+        gettext_lazy("Name Z–A"),
+        ("-name_en", "-pk"),
+        by_name=True,
+        descending=True,
+        fields_zh=("-name_sort_zh", "-pk"),
+    ),
     "founded": Ordering(gettext_lazy("Oldest first"), ("founded", "name_en", "pk")),
     "-founded": Ordering(gettext_lazy("Newest first"), ("-founded", "name_en", "pk")),
     "-updated": Ordering(gettext_lazy("Recently updated"), ("-updated_at", "-pk")),

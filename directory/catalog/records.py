@@ -30,7 +30,8 @@ def record_kinds():
         filter=Q(records__status=RecordStatus.IN_FORCE, records__participant__status="published"),
         distinct=True,
     )
-    return list(RecordKind.objects.annotate(holders=holding))
+    # An aggregate drops Meta.ordering: the kinds' own order is asked for again.
+    return list(RecordKind.objects.annotate(holders=holding).order_by("order", "slug"))
 
 
 def holders(kind, segment_ids=(), country="", page=1):
@@ -42,8 +43,10 @@ def holders(kind, segment_ids=(), country="", page=1):
     if country:
         queryset = queryset.filter(participant__country=country)
     queryset = _with_sources(
-        queryset.select_related("participant").only(
+        queryset.select_related("participant", "kind").only(
             *(f.name for f in Record._meta.concrete_fields),
+            "kind__slug",
+            "kind__list_changes",
             "participant__slug",
             "participant__name_en",
             "participant__name_zh",

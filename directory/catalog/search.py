@@ -293,9 +293,10 @@ def refresh_search_index(participant_ids):
     SQLite the FTS5 table follows by its triggers).
 
     Call it after any write that changes what a participant is found by (import,
-    approval, admin save, synthetic data).
+    approval, admin save, synthetic data). It also keeps the Chinese sort key
+    (``chinese_sort_key``) for writes that bypass ``Participant.save``.
     """
-    from directory.models import Participant
+    from directory.models import Participant, chinese_sort_key
 
     ids = list(participant_ids)
     for start in range(0, len(ids), 1000):
@@ -306,6 +307,7 @@ def refresh_search_index(participant_ids):
             offerings = list(p.offerings.all())
             segments = {o.segment for o in offerings}
             p.search_names = index_text(p.name_en, p.name_zh, p.slug.replace("-", " "))
+            p.name_sort_zh = chinese_sort_key(p.name_zh, p.name_en)
             p.search_terms = index_text(
                 *(t.name for t in p.tags.all()),
                 *(o.name for o in offerings),
@@ -315,6 +317,6 @@ def refresh_search_index(participant_ids):
                 p.description_en, p.description_zh, *(o.description for o in offerings)
             )
             rows.append(p)
-        Participant.objects.bulk_update(rows, ["search_names", "search_terms", "search_body"])
+        Participant.objects.bulk_update(rows, ["search_names", "search_terms", "search_body", "name_sort_zh"])
         if connection.vendor == "postgresql":
             Participant.objects.filter(pk__in=chunk).update(search_vector=search_vector_expression())

@@ -52,7 +52,8 @@ class SqlSelection:
         queryset = self.backend.filtered(self.criteria.without("q"), self.taxonomy)
         if self._window is not None:
             queryset = queryset.filter(pk__in=self._window[0])
-        return list(queryset.order_by(*order.fields).values_list("pk", flat=True)[start : start + count])
+        rows = queryset.order_by(*order.sql_fields()).values_list("pk", flat=True)
+        return list(rows[start : start + count])
 
     def facet_counts(self, definition, values):
         """``{value: n}``: how many participants the criteria give with ``definition``'s
