@@ -26,7 +26,7 @@ venv: $(VENV)/.runtime
 
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_seed
+	$(BIN)/python manage.py load_seed --if-empty
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production-like serving: gunicorn, DEBUG off, static files from whitenoise (hashed and
@@ -34,7 +34,7 @@ run: $(VENV)/.runtime
 # WEB_CONCURRENCY sets the worker count (default 3: 2 cores x 1 + 1 for a database-bound app).
 serve: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_seed
+	$(BIN)/python manage.py load_seed --if-empty
 	export DEBUG=$${DEBUG:-false} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost} \
 	       SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} SECURE_COOKIES=$${SECURE_COOKIES:-false} \
 	       SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}; \
@@ -53,7 +53,7 @@ lint: $(VENV)/.dev
 BENCH_SIZES ?= 1000,10000,100000
 bench: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_seed
+	$(BIN)/python manage.py load_seed --if-empty
 	$(BIN)/python manage.py bench --sizes $(BENCH_SIZES)
 
 # A bounded load run (bench/load.py) against a server already running on loopback, started

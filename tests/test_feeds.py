@@ -5,7 +5,7 @@ from xml.etree import ElementTree
 import pytest
 from django.utils import timezone
 
-from directory.models import Participant
+from directory.models import Participant, RecordKind
 from tests.conftest import make_chain, make_participant
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +36,9 @@ def test_feed_is_linked_from_pages(client, db):
 
 def test_sitemap_lists_pages_segments_and_published_participants(client, small_chain):
     make_participant("hidden", status="archived")
+    RecordKind.objects.create(
+        slug="iso-42001", name_en="ISO/IEC 42001", jurisdiction="intl", authority_en="-", description_en="."
+    )
     response = client.get("/sitemap.xml")
     assert response.status_code == 200
     sitemap = ElementTree.fromstring(response.content)  # noqa: S314 (our own output)
@@ -45,7 +48,9 @@ def test_sitemap_lists_pages_segments_and_published_participants(client, small_c
     assert "http://testserver/segments/ai-chips/" in locations
     assert "http://testserver/participants/cambricon/" in locations
     assert "http://testserver/participants/hidden/" not in locations
-    assert len(locations) == 2 + 10 + 5
+    for page in ("chain/flows/", "changes/", "records/", "records/iso-42001/"):
+        assert f"http://testserver/{page}" in locations
+    assert len(locations) == 5 + 10 + 1 + 5
 
 
 def test_robots_txt_points_at_the_sitemap(client, db):
@@ -55,6 +60,7 @@ def test_robots_txt_points_at_the_sitemap(client, db):
     body = response.content.decode()
     assert "Sitemap: http://testserver/sitemap.xml" in body
     assert "Disallow: /admin/" in body and "Disallow: /participants/export.csv" in body
+    assert "Disallow: /relationships/export.csv" in body and "Disallow: /records/export.csv" in body
 
 
 @pytest.mark.parametrize("size", [5, 60])
@@ -62,6 +68,7 @@ def test_query_counts_are_constant(client, db, django_assert_max_num_queries, si
     make_chain(size)
     with django_assert_max_num_queries(1):  # the newest participants
         assert client.get("/feed/atom/").status_code == 200
-    # segments: count (the sitemap paginates) and page; participants: count and page
-    with django_assert_max_num_queries(4):
+    # segments: count (the sitemap paginates) and page; the kinds of record; participants:
+    # count and page
+    with django_assert_max_num_queries(5):
         assert client.get("/sitemap.xml").status_code == 200

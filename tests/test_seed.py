@@ -58,3 +58,18 @@ def test_second_load_adds_nothing(seeded, capsys):
     assert " 0 created, 0 updated" in out and "created" in out
     assert out.count(" 0 created, 0 updated") == out.count("created")
     assert (Participant.objects.count(), Relationship.objects.count()) == counts
+
+
+def test_make_run_keeps_what_curators_changed(seeded, capsys):
+    """``make run`` and ``make serve`` load the seed with --if-empty: a restart never sets
+    a curator's edit back to the file's value; an empty directory is still filled."""
+    Participant.objects.filter(slug="nvidia").update(description_en="Edited by a curator.")
+    call_command("load_seed", "--if-empty")
+    assert "nothing loaded" in capsys.readouterr().out
+    assert Participant.objects.get(slug="nvidia").description_en == "Edited by a curator."
+
+
+def test_an_empty_directory_is_filled_with_if_empty(db, capsys):
+    call_command("load_seed", "--if-empty")
+    assert Participant.objects.filter(slug="nvidia").exists()
+    assert Relationship.objects.count() > 450

@@ -1,4 +1,5 @@
-"""sitemap.xml: the chain map, the listing, every segment and every published participant."""
+"""sitemap.xml: the chain map, the listing, the chain's flows and changes, the records
+pages, every segment, every kind of record and every published participant."""
 
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
@@ -12,7 +13,13 @@ class StaticSitemap(Sitemap):
     priority = 0.8
 
     def items(self):
-        return ["directory:home", "directory:participants"]
+        return [
+            "directory:home",
+            "directory:participants",
+            "directory:flows",
+            "directory:changes",
+            "directory:record_kinds",
+        ]
 
     def location(self, item):
         return reverse(item)
@@ -24,6 +31,14 @@ class SegmentSitemap(Sitemap):
 
     def items(self):
         return sorted(catalog.segments(), key=lambda s: (TIER_ORDER.index(s.tier), s.order, s.slug))
+
+
+class RecordKindSitemap(Sitemap):
+    changefreq = "weekly"
+    priority = 0.6
+
+    def items(self):
+        return catalog.record_kinds()
 
 
 class ParticipantSitemap(Sitemap):
@@ -38,4 +53,9 @@ class ParticipantSitemap(Sitemap):
         return participant.updated_at
 
 
-SITEMAPS = {"pages": StaticSitemap, "segments": SegmentSitemap, "participants": ParticipantSitemap}
+SITEMAPS = {
+    "pages": StaticSitemap,
+    "segments": SegmentSitemap,
+    "records": RecordKindSitemap,
+    "participants": ParticipantSitemap,
+}

@@ -5,19 +5,31 @@ from directory.csvio import ImportFileError, import_participants, import_relatio
 from directory.csvio.records import import_record_kinds, import_records
 from directory.csvio.segments import import_segments
 from directory.management.commands._report import print_report
+from directory.models import Participant
 
 
 class Command(BaseCommand):
     help = (
         "Load the real chain data shipped in data/seed/: segments.csv (sub-segments), "
         "participants-*.csv, relationships-*.csv, then records (record-kinds.csv, records.csv). "
-        "Idempotent: a second run reports everything unchanged."
+        "Idempotent: a second run reports everything unchanged; it sets seeded rows back to "
+        "the files' values, so `make run` and `make serve` pass --if-empty."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="load only into a directory without real participants (curators' edits are kept)",
+        )
 
-    def handle(self, dry_run, **options):
+    def handle(self, dry_run, if_empty, **options):
+        if if_empty and Participant.objects.real().exists():
+            self.stdout.write(
+                "load_seed: the directory has data already; nothing loaded (curators' edits kept)"
+            )
+            return
         seed = settings.BASE_DIR / "data" / "seed"
         # The participants files are one import (a parent may be in another file), and so
         # are the relationships files; a bad row is reported by its file and line.

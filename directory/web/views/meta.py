@@ -13,7 +13,7 @@ FAVICON_MAX_AGE = 7 * 24 * 3600
 @require_GET
 def robots_txt(request):
     """Allow the public pages; keep crawlers out of the admin, the forms and the CSV
-    export (the same data as the listing), and point them at the sitemap."""
+    exports (the same data as the pages), and point them at the sitemap."""
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
@@ -21,6 +21,8 @@ def robots_txt(request):
         "Disallow: /submit/",
         "Disallow: /submissions/",
         f"Disallow: {reverse('directory:export')}",
+        f"Disallow: {reverse('directory:relationships_export')}",
+        f"Disallow: {reverse('directory:records_export')}",
         "",
         f"Sitemap: {request.build_absolute_uri(reverse('directory:sitemap'))}",
     ]
