@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from directory.management.commands.bench import _targets
-from directory.models import Participant
+from directory.models import Participant, RecordKind
 from tests.conftest import make_participant
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,13 +25,28 @@ PAGES = {
     "search, Chinese word",
     "listing, -updated, page 50",
     "participant page",
+    "listing in Chinese, A–Z (pinyin)",
+    "chain flows",
+    "chain links between two segments",
+    "changes",
+    "records of a kind",
     "API participants by segment",
+    "API relationships",
+    "API flows",
+    "API participant graph",
     "export.csv (everything)",
 }
 
 
 def test_bench_measures_every_page_and_cleans_up(tmp_path, capsys):
     make_participant("nvidia", name_en="NVIDIA")
+    RecordKind.objects.create(
+        slug="us-entity-list",
+        name_en="US Entity List",
+        jurisdiction="US",
+        authority_en="BIS",
+        description_en=".",
+    )
     output = tmp_path / "bench.json"
     # The caches on, as a server has them (the tests' fixture turns them off), and a rate
     # limit the bench's API requests would pass if it did not lift it (7 a size here).

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from directory.benchmarks.synthetic import clear_synthetic, generate_synthetic
 from directory.catalog.cache import start_new_generation
-from directory.models import Participant, Segment
+from directory.models import Participant, RecordKind, Segment
 
 COMMON_WORDS = ["data", "model", "cloud", "gpu", "platform", "generation", "agent", "training"]
 RARE_WORDS = ["cambricon", "hbm3e", "kling", "wafer-scale", "milvus", "ragflow", "llama-factory", "oklo"]
@@ -29,6 +29,16 @@ P95_LIMIT_MS = 50
 TRIVIAL_RATIO_LIMIT = 10
 GROWTH_LIMIT = 1.5
 NOT_CHECKED = ("trivial view (baseline)", "page layout only (404 page)")
+# A URL starting with this is requested as a Chinese browser asks for it.
+CHINESE = "zh:"
+LINK_KINDS = ["chips", "compute", "model", "software", "data", "service"]
+CUSTOMER_GROUPS = ["cn", "us", "europe", "asia", "other"]
+
+
+def _get(client, url):
+    if url.startswith(CHINESE):
+        return client.get(url[len(CHINESE) :], HTTP_ACCEPT_LANGUAGE="zh-hans")
+    return client.get(url)
 
 
 def _number(value):
@@ -196,6 +206,7 @@ class Command(BaseCommand):
         smallest = min(
             segments, key=lambda s: Participant.objects.published().filter(offerings__segment__slug=s).count()
         )
+        kinds = list(RecordKind.objects.values_list("slug", flat=True))
 
         def rotate(items, i):
             return items[i % len(items)]
@@ -230,10 +241,42 @@ class Command(BaseCommand):
                 f"/participants/?ordering=-updated&page={50 - i % 5}"
                 for i in range(runs)
             ],
+            "listing in Chinese, A–Z (pinyin)": [
+                f"{CHINESE}/participants/?country={FILTER_COUNTRIES[i % 2]}&page={1 + i // 2}"
+                for i in range(runs)
+            ],
             "participant page": [f"/participants/{rotate(slugs, i)}/" for i in range(runs)],
+            "chain flows": [
+                f"/chain/flows/?kind={rotate(LINK_KINDS, i)}&customer_group={rotate(CUSTOMER_GROUPS, i // 6)}"
+                for i in range(runs)
+            ],
+            "chain links between two segments": [
+                f"/chain/links/?supplied={rotate(segments, i)}&customer={rotate(segments, i // 3 + 1)}"
+                for i in range(runs)
+            ],
+            "changes": [f"/changes/?page={1 + i}" for i in range(runs)],
+            **(
+                {
+                    "records of a kind": [
+                        f"/records/{rotate(kinds, i)}/?country={FILTER_COUNTRIES[i // len(kinds) % 2]}"
+                        for i in range(runs)
+                    ]
+                }
+                if kinds  # the kinds come with the real data (load_seed)
+                else {}
+            ),
             "API participants by segment": [
                 f"/api/participants/?segment={rotate(segments, i)}&page={1 + i // 10}" for i in range(runs)
             ],
+            "API relationships": [
+                f"/api/relationships/?supplied_segment={rotate(segments, i)}&page={1 + i // len(segments)}"
+                for i in range(runs)
+            ],
+            "API flows": [
+                f"/api/flows/?kind={rotate(LINK_KINDS, i)}&customer_group={rotate(CUSTOMER_GROUPS, i // 6)}"
+                for i in range(runs)
+            ],
+            "API participant graph": [f"/api/participants/{rotate(slugs, i)}/graph/" for i in range(runs)],
             f"export.csv (segment {smallest})": [f"/participants/export.csv?segment={smallest}"] * runs,
             # Every published participant: shows whether memory stays flat as N grows (a few
             # runs, each streams the whole directory).
@@ -245,14 +288,14 @@ class Command(BaseCommand):
         rows = []
         pages = self._pages(runs)
         for name, urls in pages.items():
-            client.get(urls[0])  # warm up code paths, connections and the counts of this page
+            _get(client, urls[0])  # warm up code paths, connections and the counts of this page
             times, queries, statuses, peak, first_rows, sizes = [], set(), set(), 0, [], set()
             cards = []
             for url in urls:
                 reset_queries()
                 with CaptureQueriesContext(connection) as captured:
                     started = time.perf_counter()
-                    response = client.get(url)
+                    response = _get(client, url)
                     if getattr(response, "streaming", False):
                         length = 0
                         for number, chunk in enumerate(response.streaming_content):
@@ -310,7 +353,7 @@ class Command(BaseCommand):
                 start_new_generation()
                 with CaptureQueriesContext(connection) as captured:
                     started = time.perf_counter()
-                    client.get(urls[0])
+                    _get(client, urls[0])
                     row["after_change_ms"] = round((time.perf_counter() - started) * 1000, 1)
                 row["after_change_queries"] = len(captured)
 
@@ -321,10 +364,10 @@ class Command(BaseCommand):
         times, hits = [], 0
         with override_settings(PAGE_CACHE_SECONDS=served_seconds):
             for url in urls:
-                client.get(url)
+                _get(client, url)
             for url in urls:
                 started = time.perf_counter()
-                response = client.get(url)
+                response = _get(client, url)
                 times.append((time.perf_counter() - started) * 1000)
                 hits += response.get("X-Page-Cache") == "hit"
         return {"again_p50_ms": round(statistics.median(times), 2), "again_page_cache_hits": hits}
