@@ -304,7 +304,7 @@ def _cite_and_record(first_link, sources):
         cursor.execute(
             f"INSERT INTO {cites} (relationship_id, source_id) SELECT r.id, s.id FROM {links} r "
             f"JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS n FROM {sources_table} "
-            f"WHERE publisher = %s) s ON s.n = r.id % %s WHERE r.id >= %s AND r.evidence = 'synthetic'",
+            f"WHERE publisher = %s) s ON s.n = r.id %% %s WHERE r.id >= %s AND r.evidence = 'synthetic'",
             [PUBLISHER, len(sources), first_link],
         )
         cursor.execute(
