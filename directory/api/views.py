@@ -291,6 +291,14 @@ COUNTRY_PARAMETER_VALUES = sorted(COUNTRIES)
         _choices("kind", RelationshipKind.values, "What the link is: a kind of supply, or a tie."),
         _choices("status", LinkStatus.values, "planned, active or ended."),
         _choices("country", COUNTRY_PARAMETER_VALUES, "Either side's headquarters, ISO 3166-1 alpha-2."),
+        # A year, or empty for no filter, as every filter of the API.
+        *(
+            OpenApiParameter(name, {"type": "string", "pattern": "^([0-9]{1,4})?$"}, description=text)
+            for name, text in (
+                ("since_from", "Links that started in this year or later."),
+                ("since_to", "Links that started in this year or earlier."),
+            )
+        ),
         *PAGE_PARAMETERS,
     ],
     responses={200: RelationshipSerializer(many=True), **ERRORS},

@@ -10,12 +10,18 @@ from directory.urls_util import site_of
 def recompute(apps, schema_editor):
     Participant = apps.get_model("directory", "Participant")
     changed = []
-    for participant in Participant.objects.only("pk", "website", "website_domain").iterator(chunk_size=2000):
+    for participant in (
+        Participant.objects.using(schema_editor.connection.alias)
+        .only("pk", "website", "website_domain")
+        .iterator(chunk_size=2000)
+    ):
         site = site_of(participant.website)
         if site != participant.website_domain:
             participant.website_domain = site
             changed.append(participant)
-    Participant.objects.bulk_update(changed, ["website_domain"], batch_size=1000)
+    Participant.objects.using(schema_editor.connection.alias).bulk_update(
+        changed, ["website_domain"], batch_size=1000
+    )
 
 
 class Migration(migrations.Migration):

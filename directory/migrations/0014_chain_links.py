@@ -21,24 +21,25 @@ def convert_links(apps, schema_editor):
     Relationship = apps.get_model("directory", "Relationship")
     Offering = apps.get_model("directory", "Offering")
     Source = apps.get_model("directory", "Source")
+    db = schema_editor.connection.alias  # the database being migrated, not the router's choice
     first_segment = {}
-    rows = Offering.objects.values_list(
+    rows = Offering.objects.using(db).values_list(
         "participant_id", "segment_id", "segment__tier", "segment__order", "segment__slug"
     )
     for participant_id, segment_id, tier, order, slug in rows:
         key = (TIERS.index(tier), order, slug)
         if participant_id not in first_segment or key < first_segment[participant_id][0]:
             first_segment[participant_id] = (key, segment_id)
-    for link in Relationship.objects.all():
+    for link in Relationship.objects.using(db).all():
         if link.kind == "partner":
             link.kind = "partnership"
         link.status = "active"
         link.supplied_segment_id = first_segment.get(link.supplier_id, (None, None))[1]
         link.customer_segment_id = first_segment.get(link.customer_id, (None, None))[1]
-        link.save()
+        link.save(using=db)
         if link.evidence_url:
             host = (urlsplit(link.evidence_url).hostname or "").removeprefix("www.")
-            source, _ = Source.objects.get_or_create(
+            source, _ = Source.objects.using(db).get_or_create(
                 publisher=host or link.evidence_url[:200],
                 title="[page cited as evidence]",
                 published="",

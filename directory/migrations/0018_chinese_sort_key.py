@@ -9,13 +9,17 @@ def fill(apps, schema_editor):
 
     Participant = apps.get_model("directory", "Participant")
     batch = []
-    for p in Participant.objects.only("pk", "name_en", "name_zh").iterator(chunk_size=2000):
+    for p in (
+        Participant.objects.using(schema_editor.connection.alias)
+        .only("pk", "name_en", "name_zh")
+        .iterator(chunk_size=2000)
+    ):
         p.name_sort_zh = chinese_sort_key(p.name_zh, p.name_en)
         batch.append(p)
         if len(batch) == 2000:
-            Participant.objects.bulk_update(batch, ["name_sort_zh"])
+            Participant.objects.using(schema_editor.connection.alias).bulk_update(batch, ["name_sort_zh"])
             batch = []
-    Participant.objects.bulk_update(batch, ["name_sort_zh"])
+    Participant.objects.using(schema_editor.connection.alias).bulk_update(batch, ["name_sort_zh"])
 
 
 class Migration(migrations.Migration):
