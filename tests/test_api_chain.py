@@ -397,8 +397,9 @@ def _chain(size):
         # a count, the page of links with both sides and segments, their sources
         ("/api/relationships/", 3),
         ("/api/relationships/?country=CN&status=active&kind=software", 3),
-        # and the segment named, checked by the filter
-        ("/api/relationships/?supplied_segment=ai-chips&page_size=50", 4),
+        # and the segment named, checked by the filter; the taxonomy (segments and kinds of
+        # record) for its sub-segments' ids
+        ("/api/relationships/?supplied_segment=ai-chips&page_size=50", 6),
         # the segments and kinds of record, the bitmap index (three) and the chain index
         ("/api/flows/", 6),
         ("/api/flows/?kind=software&customer_group=cn", 6),

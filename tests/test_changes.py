@@ -4,6 +4,7 @@ parameters a note, never an error; a constant number of queries."""
 
 import datetime
 import re
+import sys
 from xml.etree import ElementTree
 
 import pytest
@@ -347,3 +348,22 @@ def test_query_count_is_constant(client, django_assert_num_queries, size, url, q
         assert len(feed_entries(response)) == min(size + len(range(0, size, 3)), 20)
     else:
         assert response.context["page"].object_list
+
+
+def test_the_feed_lists_the_newest_changes_up_to_its_limit(client, small_chain, monkeypatch):
+    """At most ``MAX_CHANGES`` events for one choice of filters (the newest), with a note
+    pointing to the year filter for older ones; a year still finds the older ones."""
+    monkeypatch.setattr(sys.modules["directory.catalog.links"], "MAX_CHANGES", 21)
+    azure = small_chain["azure"]
+    for i in range(23):
+        make_link(make_participant(f"fab-{i:02d}", ("ai-chips",)), azure, "chips", since_year=1990 + i)
+    first = client.get("/changes/?segment=ai-chips")
+    assert first.context["page"].paginator.count == 21
+    body = first.content.decode()
+    assert "Page 1 of 2" in body and "These are the newest 21 changes" in body
+    second = client.get("/changes/?segment=ai-chips&page=2")
+    # the newest 21 of 24: the link made today, then fab-22 down to fab-03
+    assert [a for _k, _d, a, _b in events(second)] == ["fab-03"]
+    older = client.get("/changes/?segment=ai-chips&year=1990")
+    assert [a for _k, _d, a, _b in events(older)] == ["fab-00"]
+    assert "These are the newest" not in older.content.decode()

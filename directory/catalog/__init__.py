@@ -72,6 +72,11 @@ def segment_children(segment_):
     return taxonomy().children(segment_)
 
 
+def segment_ids(segment_):
+    """The ids of ``segment_`` and its sub-segments (what a filter by a segment means)."""
+    return taxonomy().ids([segment_.slug])
+
+
 def listing(criteria, page=None, page_size=None, facets=FACETS, strict=False, notes=None):
     """One page of the published participants matching ``criteria``.
 
