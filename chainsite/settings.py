@@ -76,7 +76,8 @@ MIDDLEWARE = [
     # Before the session: a client that just wrote reads its session from the primary.
     "directory.ops.db_router.PrimaryAfterWriteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, with permanent redirects of unprefixed page addresses.
+    "directory.web.language.LanguageRedirectMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1,6 +1,12 @@
-"""Root URL map; the public routes are in ``directory/urls.py`` (the URL contract)."""
+"""Root URL map; the public routes are in ``directory/web/urls.py`` (the URL contract).
+
+Pages have a language prefix (``/en/``, ``/zh-hans/``); an address without one (``/``, or
+a page as linked before the prefixes) is redirected by ``LanguageRedirectMiddleware`` to the
+visitor's language. The API, the admin, the language switch and the files (CSV, sitemap,
+robots.txt, favicon, health check) have none."""
 
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
@@ -13,7 +19,8 @@ urlpatterns = [
     # that keeps public pages free of per-visitor tokens and therefore cacheable.
     path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("api/", include("directory.api.urls")),
-    path("", include("directory.web.urls")),
+    path("", include("directory.web.file_urls")),
+    *i18n_patterns(path("", include("directory.web.urls"))),
 ]
 handler500 = "directory.web.views.errors.server_error"
 

@@ -4,7 +4,8 @@ import importlib
 
 import pytest
 from django.apps import apps as django_apps
-from django.test import override_settings
+from django.conf import settings
+from django.test import Client, override_settings
 
 from directory.catalog.search import refresh_search_index
 from directory.models import Offering, Participant, Relationship, Segment, Status
@@ -12,6 +13,58 @@ from directory.models import Offering, Participant, Relationship, Segment, Statu
 _segments_migration = importlib.import_module("directory.migrations.0002_canonical_segments")
 SEGMENTS, create_segments = _segments_migration.SEGMENTS, _segments_migration.create_segments
 create_curator_groups = importlib.import_module("directory.migrations.0005_curator_groups").create_groups
+
+
+# Addresses without a language prefix: the API, the admin, the language switch, static
+# files and the files of directory/web/file_urls.py.
+UNPREFIXED = (
+    "/api/",
+    f"/{settings.ADMIN_URL}",
+    "/i18n/",
+    "/static/",
+    "/media/",
+    "/participants/export.csv",
+    "/relationships/export.csv",
+    "/records/export.csv",
+    "/sitemap.xml",
+    "/robots.txt",
+    "/favicon.ico",
+    "/healthz",
+)
+
+
+def page_address(path, language="en"):
+    """``path`` as a page is addressed in ``language`` (``/participants/`` ->
+    ``/en/participants/``); addresses without a language are left as they are."""
+    if f"{path}/".startswith(("/en/", "/zh-hans/", *UNPREFIXED)):
+        return path
+    return f"/{language}{path}"
+
+
+class PageClient(Client):
+    """The test client, asking for a page at its language's address as the site's own
+    links do: the language a request names (Accept-Language, or the language cookie the
+    switch sets), else English. What the old unprefixed addresses answer (a redirect) is
+    tested with Django's plain ``Client`` (tests/test_language.py)."""
+
+    def generic(self, method, path, *args, **extra):
+        if path.startswith("/"):
+            headers = {k.lower(): v for k, v in (extra.get("headers") or {}).items()}
+            wanted = (
+                extra.get("HTTP_ACCEPT_LANGUAGE")
+                or headers.get("accept-language")
+                or self.defaults.get("HTTP_ACCEPT_LANGUAGE")
+                or ""
+            )
+            cookie = self.cookies.get(settings.LANGUAGE_COOKIE_NAME)
+            chosen = cookie.value if cookie is not None else wanted
+            path = page_address(path, "zh-hans" if chosen.lower().startswith("zh") else "en")
+        return super().generic(method, path, *args, **extra)
+
+
+@pytest.fixture
+def client():
+    return PageClient()
 
 
 @pytest.fixture(scope="session")

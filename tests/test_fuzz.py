@@ -79,7 +79,7 @@ def test_submission_form_never_errors_and_writes_only_valid_input(field, value):
         participants = Participant.objects.count()
         data = new_listing(confirm_different="on")
         data[field] = value
-        response = Client().post("/submit/", data, REMOTE_ADDR="198.51.100.7")
+        response = Client().post("/en/submit/", data, REMOTE_ADDR="198.51.100.7")
         assert response.status_code in (200, 302), response.status_code
         assert Participant.objects.count() == participants  # nothing is ever published directly
         if response.status_code == 200:

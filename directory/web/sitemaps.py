@@ -1,5 +1,6 @@
 """sitemap.xml: the chain map, the listing, the chain's flows and changes, the records
-pages, every segment, every kind of record and every published participant."""
+pages, every segment, every kind of record and every published participant, each in
+English and Chinese with its alternates."""
 
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
@@ -8,7 +9,15 @@ from directory import catalog
 from directory.models import TIER_ORDER
 
 
-class StaticSitemap(Sitemap):
+class PageSitemap(Sitemap):
+    """Every page in each language, each entry with its alternates (hreflang)."""
+
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class StaticSitemap(PageSitemap):
     changefreq = "daily"
     priority = 0.8
 
@@ -25,7 +34,7 @@ class StaticSitemap(Sitemap):
         return reverse(item)
 
 
-class SegmentSitemap(Sitemap):
+class SegmentSitemap(PageSitemap):
     changefreq = "weekly"
     priority = 0.7
 
@@ -33,7 +42,7 @@ class SegmentSitemap(Sitemap):
         return sorted(catalog.segments(), key=lambda s: (TIER_ORDER.index(s.tier), s.order, s.slug))
 
 
-class RecordKindSitemap(Sitemap):
+class RecordKindSitemap(PageSitemap):
     changefreq = "weekly"
     priority = 0.6
 
@@ -41,7 +50,7 @@ class RecordKindSitemap(Sitemap):
         return catalog.record_kinds()
 
 
-class ParticipantSitemap(Sitemap):
+class ParticipantSitemap(PageSitemap):
     changefreq = "weekly"
     priority = 0.5
     limit = 5000

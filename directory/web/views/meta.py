@@ -20,11 +20,11 @@ def robots_txt(request):
         "Disallow: /i18n/",
         "Disallow: /submit/",
         "Disallow: /submissions/",
-        f"Disallow: {reverse('directory:export')}",
-        f"Disallow: {reverse('directory:relationships_export')}",
-        f"Disallow: {reverse('directory:records_export')}",
+        f"Disallow: {reverse('files:export')}",
+        f"Disallow: {reverse('files:relationships_export')}",
+        f"Disallow: {reverse('files:records_export')}",
         "",
-        f"Sitemap: {request.build_absolute_uri(reverse('directory:sitemap'))}",
+        f"Sitemap: {request.build_absolute_uri(reverse('files:sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
