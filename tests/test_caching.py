@@ -37,6 +37,22 @@ def test_second_anonymous_request_is_served_from_the_cache(client, django_assert
     assert "Set-Cookie" not in second and not second.cookies
 
 
+@override_settings(PAGE_CACHE_SECONDS=0, COUNT_CACHE_SECONDS=300)
+def test_the_change_feeds_count_is_kept_until_the_next_change(client):
+    def counted():
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get("/changes/?page=2").context["page"]
+        return page.paginator.count, any("COUNT(" in q["sql"] for q in captured)
+
+    azure = make_participant("azure", ("cloud-compute",), name_en="Azure")
+    for i in range(21):
+        make_link(make_participant(f"fab-{i}", name_en=f"Fab {i}"), azure, "chips")
+    assert counted() == (21, True)
+    assert counted() == (21, False)  # every page of these filters shares the kept count
+    make_link(make_participant("fab-new", name_en="Fab new"), azure, "chips")
+    assert counted() == (22, True)  # a committed change starts a new generation
+
+
 @CACHED
 def test_language_and_url_have_their_own_entries(client):
     make_participant("cambricon", name_en="Cambricon", name_zh="寒武纪")

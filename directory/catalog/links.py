@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 
+from directory.catalog.cache import remember
 from directory.catalog.flows import supply_links
 from directory.models import (
     SUPPLY_KINDS,
@@ -182,6 +183,17 @@ CHANGE_KINDS = ("links", "publications")
 _TRACKED = [f for f in Relationship._meta.concrete_fields if f.attname not in ("id", "created_at")]
 
 
+def _counted_pages(queryset, per_page, filters):
+    """A paginator of ``queryset`` whose count (at most MAX_CHANGES) is kept until the
+    directory changes: every page of one choice of filters shares it."""
+    pages = Paginator(queryset, per_page, allow_empty_first_page=True)
+    kind, segment_ids, year = filters
+    pages.count = remember(
+        "changes-count", (kind, tuple(sorted(segment_ids)), year, MAX_CHANGES), queryset.count
+    )
+    return pages
+
+
 def changes(kind="links", segment_ids=(), year=None, page=1, per_page=20):
     """A page of what changed, newest first: link events (``LinkEvent``: new links, new
     statuses, ends, each dated when it happened) or publications of participants. A
@@ -196,7 +208,7 @@ def changes(kind="links", segment_ids=(), year=None, page=1, per_page=20):
         queryset = queryset.only("slug", "name_en", "name_zh", "published_at").order_by(
             "-published_at", "-pk"
         )[:MAX_CHANGES]
-        pages = Paginator(queryset, per_page, allow_empty_first_page=True)
+        pages = _counted_pages(queryset, per_page, (kind, segment_ids, year))
         current = pages.get_page(page)
         current.capped = pages.count >= MAX_CHANGES
         current.object_list = [
@@ -217,7 +229,7 @@ def changes(kind="links", segment_ids=(), year=None, page=1, per_page=20):
     history = history.order_by("-event_date", "-history_id").values_list(
         "history_id", "id", "event", "event_date"
     )[:MAX_CHANGES]
-    pages = Paginator(history, per_page, allow_empty_first_page=True)
+    pages = _counted_pages(history, per_page, (kind, segment_ids, year))
     current = pages.get_page(page)
     current.capped = pages.count >= MAX_CHANGES
     rows = list(current.object_list)
