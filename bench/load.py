@@ -49,9 +49,7 @@ ORDERINGS = ["name", "-name", "founded", "-founded", "-updated"]
 KINDS = ["vendor", "service", "both", "open_source", "research"]
 MIX = [("browse", 40), ("search", 20), ("detail", 20), ("api", 15), ("submit", 5)]
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-# The pages' language prefix (the API has none; docs/design.md, "Addresses").
-PAGES = "/en"
-TOKEN_PATH = re.compile(r"^/en/submissions/([A-Za-z0-9_-]+)/$")
+TOKEN_PATH = re.compile(r"^/submissions/([A-Za-z0-9_-]+)/$")
 
 
 def loopback_only(base_url):
@@ -116,9 +114,9 @@ class Client:
     def browse(self, slugs, segments):
         choice = self.rng.random()
         if choice < 0.25:
-            self.request("browse", f"{PAGES}/")
+            self.request("browse", "/")
         elif choice < 0.55:
-            self.request("browse", f"{PAGES}/segments/{self.rng.choice(segments)}/")
+            self.request("browse", f"/segments/{self.rng.choice(segments)}/")
         else:
             params = {"ordering": self.rng.choice(ORDERINGS), "page_size": self.rng.choice([20, 50, 100])}
             if self.rng.random() < 0.5:
@@ -129,14 +127,14 @@ class Client:
                 params["kind"] = self.rng.choice(KINDS)
             if self.rng.random() < 0.3:
                 params["open_source"] = self.rng.choice(["true", "false", "yes", "partly", "no"])
-            self.request("browse", f"{PAGES}/participants/?" + urllib.parse.urlencode(params, doseq=True))
+            self.request("browse", "/participants/?" + urllib.parse.urlencode(params, doseq=True))
 
     def search(self, slugs, segments):
         word = self.rng.choice(WORDS + WORDS_ZH)
-        self.request("search", f"{PAGES}/participants/?" + urllib.parse.urlencode({"q": word}))
+        self.request("search", "/participants/?" + urllib.parse.urlencode({"q": word}))
 
     def detail(self, slugs, segments):
-        self.request("detail", f"{PAGES}/participants/{urllib.parse.quote(self.rng.choice(slugs))}/")
+        self.request("detail", f"/participants/{urllib.parse.quote(self.rng.choice(slugs))}/")
 
     def api(self, slugs, segments):
         choice = self.rng.random()
@@ -152,7 +150,7 @@ class Client:
             self.request("api", "/api/segments/")
 
     def submit(self, slugs, segments):
-        status, page, _headers = self.request("submit", f"{PAGES}/submit/")
+        status, page, _headers = self.request("submit", "/submit/")
         match = CSRF_INPUT.search(page) if status == 200 else None
         if not match:
             return
@@ -189,7 +187,7 @@ class Client:
             "customers-TOTAL_FORMS": "0",
             "customers-INITIAL_FORMS": "0",
         }
-        status, _body, headers = self.request("submit", f"{PAGES}/submit/", data)
+        status, _body, headers = self.request("submit", "/submit/", data)
         location = urllib.parse.urlsplit(headers.get("Location", "")).path if status == 302 else ""
         match = TOKEN_PATH.match(location)
         if match:
@@ -256,7 +254,7 @@ def verify_pages(base, submissions):
     client = Client(base, Stats(), [], 0, random.Random())  # noqa: S311
     missing = []
     for token, name in submissions:
-        status, body, _ = client.request("verify", f"{PAGES}/submissions/{token}/")
+        status, body, _ = client.request("verify", f"/submissions/{token}/")
         if status != 200 or name not in body:
             missing.append((token, name, status))
     return missing

@@ -34,9 +34,10 @@ UNPREFIXED = (
 
 
 def page_address(path, language="en"):
-    """``path`` as a page is addressed in ``language`` (``/participants/`` ->
-    ``/en/participants/``); addresses without a language are left as they are."""
-    if f"{path}/".startswith(("/en/", "/zh-hans/", *UNPREFIXED)):
+    """``path`` as a page is addressed in ``language``: English pages have no prefix,
+    Chinese ones ``/zh-hans/`` (``/participants/`` -> ``/zh-hans/participants/``);
+    addresses without a language are left as they are."""
+    if language == "en" or f"{path}/".startswith(("/zh-hans/", *UNPREFIXED)):
         return path
     return f"/{language}{path}"
 
@@ -44,8 +45,8 @@ def page_address(path, language="en"):
 class PageClient(Client):
     """The test client, asking for a page at its language's address as the site's own
     links do: the language a request names (Accept-Language, or the language cookie the
-    switch sets), else English. What the old unprefixed addresses answer (a redirect) is
-    tested with Django's plain ``Client`` (tests/test_language.py)."""
+    switch sets), else English. How the site leads a visitor from one address to the
+    other is tested with Django's plain ``Client`` (tests/test_language.py)."""
 
     def generic(self, method, path, *args, **extra):
         if path.startswith("/"):

@@ -105,7 +105,7 @@ def test_a_status_change_made_in_the_admin_is_in_the_changes_and_the_feed(client
     first = body[body.index('<li class="change change-ended">') :]
     first = first[: first.index("</li>\n</ul>")]
     # both participants linked, the link as it ended, with its source
-    assert 'href="/en/participants/nvidia/"' in first and 'href="/en/participants/azure/"' in first
+    assert 'href="/participants/nvidia/"' in first and 'href="/participants/azure/"' in first
     assert "2021–2024-06, ended" in first
     assert (
         'Microsoft, <a href="https://example.com/nd" rel="nofollow noopener">ND H100 v5</a>, 2021-11' in first
@@ -120,7 +120,7 @@ def test_a_status_change_made_in_the_admin_is_in_the_changes_and_the_feed(client
     assert entries[0][:3] == (
         "NVIDIA supplies chips to Microsoft Azure (link ended)",
         "2024-06-01T00:00:00+00:00",
-        "http://testserver/en/participants/nvidia/",
+        "http://testserver/participants/nvidia/",
     )
     assert "Sources: Microsoft, ND H100 v5 (2021-11)" in entries[0][3]
     assert [e[0] for e in entries[1:]] == [
@@ -197,7 +197,7 @@ def test_the_publications_tab(client, db):
     ]
     body = response.content.decode()
     assert ("2025-02-01", "2025-02-01", "published") in shown(body)
-    assert '<a href="/en/participants/new/">New Co</a>' in body and "Draft Co" not in body
+    assert '<a href="/participants/new/">New Co</a>' in body and "Draft Co" not in body
     assert '<option value="publications" selected>' in body
     chips = client.get("/changes/?kind=publications&segment=ai-chips").context["page"].object_list
     assert [c.participant.slug for c in chips] == ["old"]
@@ -205,8 +205,8 @@ def test_the_publications_tab(client, db):
     assert [c.participant.slug for c in in_2025] == ["new"]
     feed = feed_entries(client.get("/changes/feed/?kind=publications"))
     assert [(title, link) for title, _u, link, _s in feed] == [
-        ("Published: New Co", "http://testserver/en/participants/new/"),
-        ("Published: Old Co", "http://testserver/en/participants/old/"),
+        ("Published: New Co", "http://testserver/participants/new/"),
+        ("Published: Old Co", "http://testserver/participants/old/"),
     ]
 
 
@@ -258,7 +258,7 @@ def test_filter_by_segment_and_year(client, spread):
         "Labeller supplies data to OpenAI (new link)",
         "Labeller supplies data to Zhipu AI (link ended)",
     ]
-    assert 'href="/en/changes/feed/?kind=links&amp;segment=gpu-cloud&amp;year=2022"' in body
+    assert 'href="/changes/feed/?kind=links&amp;segment=gpu-cloud&amp;year=2022"' in body
 
 
 def test_pagination(client, small_chain):

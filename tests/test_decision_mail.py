@@ -41,8 +41,8 @@ def test_approval_mails_the_public_page_after_commit(moderator, django_capture_o
     assert message.subject == (
         "Your chainsite submission was approved: Moonshot Data · 你的 chainsite 提交已通过：Moonshot Data"
     )
-    assert f"https://chain.example/en/participants/{participant.slug}/" in message.body
-    assert f"https://chain.example/en/submissions/{submission.token}/" in message.body
+    assert f"https://chain.example/participants/{participant.slug}/" in message.body
+    assert f"https://chain.example/submissions/{submission.token}/" in message.body
     assert "it is now listed in the chainsite directory" in message.body
     assert "已收录进 chainsite 名录" in message.body  # and in Chinese, after the English
 
@@ -56,7 +56,7 @@ def test_an_approved_correction_says_it_is_applied_not_new(
     (message,) = mail.outbox
     assert 'approved your correction to "NVIDIA"' in message.body
     assert "now listed" not in message.body
-    assert "http://x.example/en/participants/nvidia/" in message.body
+    assert "http://x.example/participants/nvidia/" in message.body
 
 
 def test_rejection_mails_the_reason(moderator, django_capture_on_commit_callbacks):
@@ -69,7 +69,7 @@ def test_rejection_mails_the_reason(moderator, django_capture_on_commit_callback
     assert "not accepted" in message.subject and "未获通过" in message.subject
     assert "Not an AI company.\nSee its site." in message.body
     assert "/participants/" not in message.body
-    assert f"http://x/en/submissions/{submission.token}/" in message.body
+    assert f"http://x/submissions/{submission.token}/" in message.body
 
 
 def test_spam_and_a_rolled_back_approval_mail_nobody(moderator, django_capture_on_commit_callbacks):
@@ -100,7 +100,7 @@ def test_links_go_to_the_address_the_request_came_in_on(client, db, django_captu
         client.post("/submit/", new_listing_post(), HTTP_HOST="localhost:8123")
     token = Submission.objects.get().token
     (confirmation,) = mail.outbox
-    assert f"http://localhost:8123/en/submissions/{token}/" in confirmation.body
+    assert f"http://localhost:8123/submissions/{token}/" in confirmation.body
     assert "127.0.0.1:8000" not in confirmation.body
 
 
@@ -109,16 +109,14 @@ def test_site_url_wins_over_the_request(client, db, django_capture_on_commit_cal
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/submit/", new_listing_post(), HTTP_HOST="localhost:8123")
     (confirmation,) = mail.outbox
-    assert (
-        "https://chainsite.example/en/submissions/" in confirmation.body and "8123" not in confirmation.body
-    )
+    assert "https://chainsite.example/submissions/" in confirmation.body and "8123" not in confirmation.body
 
 
 def test_the_status_page_of_an_approved_listing_links_to_it(client, moderator):
     submission = new_listing()
     participant = moderation.approve_submission(submission, moderator)
     body = client.get(submission.get_absolute_url()).content.decode()
-    assert f'<a href="/en/participants/{participant.slug}/">See Moonshot Data in the directory →</a>' in body
+    assert f'<a href="/participants/{participant.slug}/">See Moonshot Data in the directory →</a>' in body
     participant.status = "archived"
     participant.save()
     assert "in the directory →" not in client.get(submission.get_absolute_url()).content.decode()

@@ -146,8 +146,8 @@ def test_alternatives_exclude_itself_and_unpublished_split_by_country_ordered_by
     assert "<h4>In China</h4>" in section and "<h4>Elsewhere</h4>" in section
     assert section.index("Big CN") < section.index("Mid CN") < section.index("Zero CN")
     assert section.index("Zero CN") < section.index("Alpha EU") < section.index("US Giant")
-    assert '<a href="/en/participants/big-cn/">Big CN</a> <span class="n">3 customers</span>' in section
-    assert '<a href="/en/participants/mid-cn/">Mid CN</a> <span class="n">1 customer</span>' in section
+    assert '<a href="/participants/big-cn/">Big CN</a> <span class="n">3 customers</span>' in section
+    assert '<a href="/participants/mid-cn/">Mid CN</a> <span class="n">1 customer</span>' in section
     for absent in ("Me Chips", "Draft CN", "Archived CN"):
         assert absent not in section
 
@@ -212,5 +212,5 @@ def test_dependencies_two_steps_up_and_down_grouped_by_segment(client, db):
     body = client.get("/participants/cloud/").content.decode()
     section = body[body.index('<section class="dependencies"') :]
     section = section[: section.index("</section>")]
-    assert "Two steps away" in section and '<a href="/en/participants/far/">Too Far</a>' in section
+    assert "Two steps away" in section and '<a href="/participants/far/">Too Far</a>' in section
     assert "App" not in section  # three steps down

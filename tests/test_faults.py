@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def test_database_error_gives_a_plain_503_page():
     client = Client(raise_request_exception=False)
     with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=OperationalError("gone")):
-        response = client.get("/en/")
+        response = client.get("/")
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     body = response.content.decode()
@@ -43,7 +43,7 @@ def test_database_error_gives_a_plain_503_page():
 def test_other_errors_give_a_plain_500_page():
     client = Client(raise_request_exception=False)
     with mock.patch("directory.web.views.browse.render", side_effect=RuntimeError("secret detail")):
-        response = client.get("/en/")
+        response = client.get("/")
     assert response.status_code == 500
     assert (
         "secret detail" not in response.content.decode()

@@ -25,8 +25,8 @@ def test_atom_feed_lists_recently_published_participants(client, small_chain):
     entries = feed.findall(f"{ATOM}entry")
     links = [e.find(f"{ATOM}link").get("href") for e in entries]
     assert links[:2] == [
-        "http://testserver/en/participants/openai/",
-        "http://testserver/en/participants/nvidia/",
+        "http://testserver/participants/openai/",
+        "http://testserver/participants/nvidia/",
     ]
     assert len(entries) == 5
     assert "hidden" not in response.content.decode()
@@ -46,13 +46,13 @@ def test_sitemap_lists_pages_segments_and_published_participants(client, small_c
     assert response.status_code == 200
     sitemap = ElementTree.fromstring(response.content)  # noqa: S314 (our own output)
     locations = {e.text for e in sitemap.iter(f"{SITEMAP}loc")}
-    assert "http://testserver/en/" in locations and "http://testserver/zh-hans/" in locations
-    assert "http://testserver/en/participants/" in locations
-    assert "http://testserver/en/segments/ai-chips/" in locations
-    assert "http://testserver/en/participants/cambricon/" in locations
-    assert "http://testserver/en/participants/hidden/" not in locations
+    assert "http://testserver/" in locations and "http://testserver/zh-hans/" in locations
+    assert "http://testserver/participants/" in locations
+    assert "http://testserver/segments/ai-chips/" in locations
+    assert "http://testserver/participants/cambricon/" in locations
+    assert "http://testserver/participants/hidden/" not in locations
     for page in ("chain/flows/", "changes/", "records/", "records/iso-42001/"):
-        assert f"http://testserver/en/{page}" in locations
+        assert f"http://testserver/{page}" in locations
     assert len(locations) == 2 * (5 + 10 + 1 + 5)  # each page in English and Chinese
 
 

@@ -137,7 +137,7 @@ def test_each_flow_leads_to_as_many_links_as_it_counts(client):
         rows = page.context["table"].rows
         assert rows
         for supplied, received, n, _with in rows:
-            url = f"/en/chain/links/?supplied={supplied.slug}&customer={received.slug}"
+            url = f"/chain/links/?supplied={supplied.slug}&customer={received.slug}"
             if flow_filter.query():
                 url += f"&{flow_filter.query()}"
             assert f'href="{escape(url)}"' in body  # from the table and the diagram
@@ -196,8 +196,8 @@ def test_flows_page_shows_the_table_and_the_diagram(client, trade):
     # the table: one row and one column per top-level segment, each number a link
     table = body[body.index('<table class="flow-table">') : body.index("</table>")]
     assert table.count('<th scope="row">') == 10
-    assert '<a href="/en/chain/links/?supplied=ai-chips&amp;customer=cloud-compute">3</a>' in table
-    assert '<a href="/en/chain/links/?supplied=cloud-compute&amp;customer=foundation-models">2</a>' in table
+    assert '<a href="/chain/links/?supplied=ai-chips&amp;customer=cloud-compute">3</a>' in table
+    assert '<a href="/chain/links/?supplied=cloud-compute&amp;customer=foundation-models">2</a>' in table
     assert table.count("<a href=") == 3
     # the diagram: a band per flow, titled with its number, linking to the same list;
     # the one against the flow dashed
@@ -206,17 +206,17 @@ def test_flows_page_shows_the_table_and_the_diagram(client, trade):
     bands = re.findall(r'<a href="([^"]+)"><path class="(band[^"]*)"[^>]*><title>([^<]+)</title>', svg)
     assert bands == [
         (
-            "/en/chain/links/?supplied=ai-chips&amp;customer=cloud-compute",
+            "/chain/links/?supplied=ai-chips&amp;customer=cloud-compute",
             "band",
             "AI chips → Cloud &amp; compute services: 3 links",
         ),
         (
-            "/en/chain/links/?supplied=cloud-compute&amp;customer=foundation-models",
+            "/chain/links/?supplied=cloud-compute&amp;customer=foundation-models",
             "band",
             "Cloud &amp; compute services → Foundation models: 2 links",
         ),
         (
-            "/en/chain/links/?supplied=foundation-models&amp;customer=cloud-compute",
+            "/chain/links/?supplied=foundation-models&amp;customer=cloud-compute",
             "band against",
             "Foundation models → Cloud &amp; compute services: 1 link",
         ),
@@ -226,7 +226,7 @@ def test_flows_page_shows_the_table_and_the_diagram(client, trade):
 
 
 def test_the_chain_map_links_to_the_flows(client, trade):
-    assert 'href="/en/chain/flows/"' in client.get("/").content.decode()
+    assert 'href="/chain/flows/"' in client.get("/").content.decode()
 
 
 @pytest.mark.parametrize(
@@ -303,14 +303,14 @@ def test_the_links_behind_a_flow(client, trade):
         ("nvidia", "azure"),
     ]
     for slug in ("cambricon", "aliyun", "nvidia", "azure"):
-        assert f'href="/en/participants/{slug}/"' in body
+        assert f'href="/participants/{slug}/"' in body
     assert "since 2022" in body
     # the planned, the ended, the tie and the unpublished customer are not behind any flow
     assert "draft-cloud" not in body and "planned for" not in body
     filtered = client.get("/chain/links/?supplied=ai-chips&customer=cloud-compute&customer_group=cn")
     assert [k.supplier.slug for k in filtered.context["page"].object_list] == ["cambricon", "nvidia"]
     assert "filtered as on the flows page" in filtered.content.decode()
-    assert 'href="/en/chain/flows/?customer_group=cn"' in filtered.content.decode()
+    assert 'href="/chain/flows/?customer_group=cn"' in filtered.content.decode()
 
 
 def test_links_of_one_side_only_and_unknown_segments(client, trade):
@@ -407,7 +407,7 @@ def test_concentration_by_hand_on_the_flows_page(client, small_chain):
         table = body[body.index('<table class="concentration-table">') :]
         table = table[: table.index("</table>")]
         assert (
-            '<th scope="row"><a href="/en/segments/cloud-compute/">Cloud &amp; compute services</a></th>'
+            '<th scope="row"><a href="/segments/cloud-compute/">Cloud &amp; compute services</a></th>'
             "<td>3</td><td>50%</td><td>3750</td>"
         ) in table
         assert "<td>1</td><td>100%</td><td>10000</td>" in table

@@ -32,7 +32,7 @@ def test_home_lists_tiers_and_segments_with_counts(client, small_chain):
     counts = {slug: p.count for slug, p in panels(response).items()}
     assert counts["ai-chips"] == 2 and counts["foundation-models"] == 2 and counts["aigc-tools"] == 0
     assert [p.slug for p in panels(response)["ai-chips"].participants] == ["cambricon", "nvidia"]
-    assert 'href="/en/segments/ai-chips/"' in body and 'href="/en/participants/cambricon/"' in body
+    assert 'href="/segments/ai-chips/"' in body and 'href="/participants/cambricon/"' in body
     assert "<title>The LLM industry chain, link by link — chainsite</title>" in body
 
 

@@ -94,12 +94,12 @@ def test_parent_subsidiaries_and_similar(client, azure, small_chain):
     make_participant("batch", ("aigc-tools",), name_en="Azure Batch", parent=small_chain["azure"])
     response = client.get("/participants/azure/")
     body = response.content.decode()
-    assert 'Part of <a href="/en/participants/microsoft/">Microsoft</a>' in body
+    assert 'Part of <a href="/participants/microsoft/">Microsoft</a>' in body
     # published subsidiaries only, in name order
     assert [p.slug for p in response.context["profile"].subsidiaries] == ["batch", "azure-ml"]
     assert (
-        'Subsidiaries: <a href="/en/participants/batch/">Azure Batch</a>, '
-        '<a href="/en/participants/azure-ml/">Azure ML</a></p>'
+        'Subsidiaries: <a href="/participants/batch/">Azure Batch</a>, '
+        '<a href="/participants/azure-ml/">Azure ML</a></p>'
     ) in body
     assert "Azure Secret" not in body
     # CoreWeave shares both segments, so it comes first.
@@ -107,7 +107,7 @@ def test_parent_subsidiaries_and_similar(client, azure, small_chain):
 
 
 def test_suggest_a_correction_link(client, azure):
-    assert 'href="/en/participants/azure/suggest/"' in client.get("/participants/azure/").content.decode()
+    assert 'href="/participants/azure/suggest/"' in client.get("/participants/azure/").content.decode()
 
 
 def test_json_ld_and_open_graph(client, azure):
@@ -115,13 +115,13 @@ def test_json_ld_and_open_graph(client, azure):
     data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', body, re.S).group(1))
     assert data["@type"] == "Organization"
     assert data["name"] == "Microsoft Azure"
-    assert data["url"] == "http://testserver/en/participants/azure/"
+    assert data["url"] == "http://testserver/participants/azure/"
     assert data["sameAs"] == "https://azure.example.com/"
     assert data["foundingDate"] == "2010"
     assert data["address"]["addressCountry"] == "US"
     assert data["parentOrganization"]["name"] == "Microsoft"
     assert '<meta property="og:title" content="Microsoft Azure">' in body
-    assert '<meta property="og:url" content="http://testserver/en/participants/azure/">' in body
+    assert '<meta property="og:url" content="http://testserver/participants/azure/">' in body
 
 
 def test_json_ld_cannot_break_out_of_its_script(client, db):

@@ -39,7 +39,7 @@ def named(db):
 
 def _names(client, url, language):
     body = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
-    return re.findall(r'<h3 class="card-title"><a href="/[a-z-]+/participants/[^/]+/">([^<]+)</a>', body)
+    return re.findall(r'<h3 class="card-title"><a href="(?:/zh-hans)?/participants/[^/]+/">([^<]+)</a>', body)
 
 
 def test_the_key_is_the_pinyin_of_the_chinese_name():

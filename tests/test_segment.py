@@ -38,7 +38,7 @@ def test_segment_page_shows_description_neighbours_and_participants(client, smal
         "training-tuning",
         "data-services",
     ]
-    assert 'href="/en/segments/foundation-models/"' in body
+    assert 'href="/segments/foundation-models/"' in body
     # NVIDIA supplies chips into cloud (Azure); Azure supplies compute out of it (OpenAI).
     assert [(p.slug, p.links) for p in chain_.suppliers] == [("nvidia", 1)]
     assert [(p.slug, p.links) for p in chain_.customers] == [("openai", 1)]
@@ -100,11 +100,11 @@ def test_sub_segments_are_listed_and_their_participants_included(client, small_c
     make_participant("sk-hynix", ("hbm-memory",), name_en="SK hynix", country="KR")
     response = client.get("/segments/ai-chips/")
     assert [s.slug for s in response.context["children"]] == ["hbm-memory"]
-    assert 'href="/en/segments/hbm-memory/"' in response.content.decode()
+    assert 'href="/segments/hbm-memory/"' in response.content.decode()
     assert set(slugs(response)) == {"nvidia", "cambricon", "sk-hynix"}
     child_page = client.get(child.get_absolute_url())
     assert slugs(child_page) == ["sk-hynix"]
-    assert 'href="/en/segments/ai-chips/"' in child_page.content.decode()
+    assert 'href="/segments/ai-chips/"' in child_page.content.decode()
 
 
 def test_segment_listing_is_filterable(client, small_chain):

@@ -72,7 +72,7 @@ def test_form_renders_with_the_contract_field_names(client, small_chain, django_
         assert f'name="{name}"' in body, name
     assert "csrfmiddlewaretoken" in body
     assert '<option value="nvidia">' in body
-    assert 'href="/en/submit/"' in body  # the "Add a listing" link in the header
+    assert 'href="/submit/"' in body  # the "Add a listing" link in the header
 
 
 def test_new_listing_is_stored_as_one_pending_submission(client, small_chain, django_assert_max_num_queries):
@@ -93,7 +93,7 @@ def test_new_listing_is_stored_as_one_pending_submission(client, small_chain, dj
         response = client.post("/submit/", post, REMOTE_ADDR="203.0.113.7")
     submission = Submission.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/en/submissions/{submission.token}/"
+    assert response["Location"] == f"/submissions/{submission.token}/"
     assert len(submission.token) >= 43  # 256 random bits, URL-safe
     assert submission.kind == "new" and submission.status == "pending"
     assert submission.participant is None
@@ -259,7 +259,7 @@ def test_duplicate_of_a_participant_is_shown_and_not_stored(client, small_chain,
     )
     response = client.post("/submit/", post)
     body = _assert_refused(response, error="We may already list this organisation")
-    assert 'href="/en/participants/nvidia/suggest/"' in body
+    assert 'href="/participants/nvidia/suggest/"' in body
     assert "This is a different organisation" in body
     assert 'name="confirm_different"' in body
     assert [p.slug for p in response.context["form"].duplicates.participants] == ["nvidia"]
@@ -310,7 +310,7 @@ def test_duplicate_hints_come_with_the_other_errors(client, small_chain):
 
 
 def test_csrf_is_enforced(db):
-    response = Client(enforce_csrf_checks=True).post("/en/submit/", new_listing())
+    response = Client(enforce_csrf_checks=True).post("/submit/", new_listing())
     assert response.status_code == 403
     assert Submission.objects.count() == 0
 
@@ -438,7 +438,7 @@ def test_curators_and_submitter_are_mailed_after_commit(client, db, django_captu
     assert curator.to == ["curator@chainsite.example"]
     assert "Moonshot AI" in curator.subject and "Li Wei <li.wei@example.org>" in curator.body
     assert confirmation.to == ["li.wei@example.org"]
-    assert f"https://chainsite.example/en/submissions/{submission.token}/" in confirmation.body
+    assert f"https://chainsite.example/submissions/{submission.token}/" in confirmation.body
 
 
 @override_settings(

@@ -82,7 +82,7 @@ def test_correction_stores_only_the_changed_fields_and_the_originals(
         response = client.post("/participants/nvidia/suggest/", post, REMOTE_ADDR="203.0.113.5")
     submission = Submission.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/en/submissions/{submission.token}/"
+    assert response["Location"] == f"/submissions/{submission.token}/"
     assert submission.kind == "correction" and submission.status == "pending"
     assert submission.participant == nvidia
     assert submission.data == {"founded": 1994, "name_zh": "英伟达公司"}

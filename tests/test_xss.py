@@ -88,10 +88,10 @@ def hostile(small_chain):
         note=f"Note {PAYLOAD}",
         confirm_different="on",
     )
-    response = Client().post("/en/submit/", data, REMOTE_ADDR="198.51.100.66")
+    response = Client().post("/submit/", data, REMOTE_ADDR="198.51.100.66")
     assert response.status_code == 302, response.content.decode()[:2000]
     submission = Submission.objects.get()
-    assert response["Location"] == f"/en/submissions/{submission.token}/"
+    assert response["Location"] == f"/submissions/{submission.token}/"
     participant = approve_submission(submission, by=make_user("curator", superuser=True))
     assert participant.name_en == f"Evil {PAYLOAD}"  # stored exactly as sent
     tag = Tag.objects.create(slug="evil-tag", name=PAYLOAD[:60])
@@ -126,7 +126,7 @@ def _public_pages(participant, submission):
         ("/segments/ai-chips/", True),
         ("/", True),  # the chain map
         ("/participants/nvidia/", True),  # the customer side of the supply link
-        (f"/en/submissions/{submission.token}/", True),
+        (f"/submissions/{submission.token}/", True),
     ]
 
 
@@ -165,7 +165,7 @@ def test_status_page_shows_a_refused_url_as_text_only(client, hostile):
     submission.data["website"] = JS_URL
     submission.data["offerings"][0]["url"] = JS_URL
     submission.save()
-    body = client.get(f"/en/submissions/{submission.token}/").content.decode()
+    body = client.get(f"/submissions/{submission.token}/").content.decode()
     assert_safe(body)
     assert f"<td>{JS_URL}</td>" in body and f"· {JS_URL}" in body  # website and offering URL, as text
 

@@ -1,43 +1,126 @@
-"""Language-prefixed addresses (``/en/…``, ``/zh-hans/…``).
+"""The two languages' addresses: English pages at the addresses the directory always had
+(``/participants/nvidia/``), Chinese pages under ``/zh-hans/`` (``/zh-hans/participants/
+nvidia/``); ``chainsite/urls.py`` wraps the pages in ``i18n_patterns`` without a prefix
+for the default language, so nothing linked before changes its address.
 
-``LanguageRedirectMiddleware`` is Django's ``LocaleMiddleware`` (the language from the
-address, else the visitor's choice, else Accept-Language) whose redirect of an address
-without a prefix to the prefixed one is permanent (301), so every page linked before the
-prefixes keeps its address; ``/`` alone is redirected temporarily (302): where it leads
-depends on the visitor's language; a form sent to an old address is redirected with 308,
-which browsers follow with the same method and data.
+``LanguageRedirectMiddleware`` is Django's ``LocaleMiddleware`` (the language comes from
+the address) that also leads visitors to their language:
+
+- ``/`` goes to ``/zh-hans/`` (302) for a visitor who chose Chinese with the switch, or
+  whose browser asks for Chinese first (Accept-Language), and is the English home page
+  for everyone else;
+- any other English page goes to its Chinese address (302) for a visitor who chose
+  Chinese with the switch (an explicit choice; a browser's Accept-Language alone does not
+  move a visitor off an address someone linked);
+- ``/en/…`` (the English prefix some people guess) goes to the unprefixed address (301).
+
+Only GET and HEAD are redirected: a form is never sent elsewhere. Addresses that are not
+pages (the admin, the API) speak the visitor's language, as before the prefixes.
 """
 
-from django.http import HttpResponsePermanentRedirect
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
 from django.urls import translate_url
+from django.utils.translation import (
+    activate,
+    get_language,
+    get_language_from_request,
+    get_supported_language_variant,
+)
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
+
+CHINESE = "zh-hans"
+ENGLISH_PREFIX = f"/{settings.LANGUAGE_CODE}/"
+
+
+def _chinese(value):
+    """Whether a language cookie or an Accept-Language header asks for Chinese first."""
+    first = (value or "").split(",")[0].split(";")[0].strip().lower()
+    if not first:
+        return False
+    try:
+        return get_supported_language_variant(first) == CHINESE
+    except LookupError:
+        return False
+
+
+def _chinese_address(path):
+    """The Chinese address of the English page at ``path``, or None (not a page)."""
+    translated = translate_url(path, CHINESE)
+    return translated if translated != path else None
 
 
 class LanguageRedirectMiddleware(LocaleMiddleware):
-    response_redirect_class = HttpResponsePermanentRedirect
+    def process_request(self, request):
+        if request.method in ("GET", "HEAD"):
+            redirect = self._redirect(request)
+            if redirect is not None:
+                return redirect
+        super().process_request(request)
+        # Django gives every address without a prefix the default language; only pages
+        # have a language in their address. The rest (the admin, the API) keep the
+        # visitor's: their choice, else Accept-Language.
+        if not request.path_info.startswith(f"/{CHINESE}/") and _chinese_address(request.path_info) is None:
+            language = get_language_from_request(request)
+            activate(language)
+            request.LANGUAGE_CODE = get_language()
 
-    def process_response(self, request, response):
-        response = super().process_response(request, response)
-        if response.status_code == HttpResponsePermanentRedirect.status_code:
-            if request.method not in ("GET", "HEAD"):
-                response.status_code = 308  # a form sent to an old address is sent again, not lost
-            elif request.path_info == "/":
-                response.status_code = 302
+    def _redirect(self, request):
+        path = request.path_info
+        query = request.META.get("QUERY_STRING", "")
+        suffix = f"?{query}" if query else ""
+        if path.startswith(ENGLISH_PREFIX):
+            unprefixed = path[len(ENGLISH_PREFIX) - 1 :]
+            if _chinese_address(unprefixed) is not None:
+                return HttpResponsePermanentRedirect(unprefixed + suffix)
+            return None
+        if path.startswith(f"/{CHINESE}/"):
+            return None
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        wanted = chosen if chosen else (request.META.get("HTTP_ACCEPT_LANGUAGE") if path == "/" else "")
+        if not _chinese(wanted):
+            return None
+        chinese = _chinese_address(path)
+        if chinese is None:
+            return None
+        response = HttpResponseRedirect(chinese + suffix)
+        response["Vary"] = "Accept-Language, Cookie"
         return response
 
 
 def alternates(request, languages):
     """``[(hreflang, absolute URL)]`` of this page in each language, the query string
-    kept, and ``x-default``: its address without a prefix, which leads each visitor to
-    their language (as in the sitemap). Empty where the page has no language."""
+    kept, and ``x-default`` (the English address, where ``/`` also leads Chinese
+    browsers to Chinese). Empty where the address has no language (a file, the API)."""
     path = request.get_full_path()
     found = []
     for code, _name in languages:
         url = translate_url(path, code)
-        if url == path and not path.startswith(f"/{code}/"):
-            return []  # not a page with a language prefix
         found.append((code, request.build_absolute_uri(url)))
-        if path.startswith(f"/{code}/"):
-            unprefixed = path[len(code) + 1 :]
-    found.append(("x-default", request.build_absolute_uri(unprefixed)))
+    if all(url == request.build_absolute_uri(path) for _code, url in found):
+        return []  # the same address in every language: not a page
+    found.append(("x-default", dict(found)[settings.LANGUAGE_CODE]))
     return found
+
+
+@csrf_exempt  # switching language changes nothing but a cookie: public pages stay free of tokens
+def switch_language(request):
+    """Django's ``set_language`` (the cookie, and a safe ``next``), sending the visitor to
+    ``next`` in the chosen language: Django cannot translate a Chinese address back to
+    English while English, the unprefixed language, is active."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if response.status_code != 302 or language not in dict(settings.LANGUAGES):
+        return response
+    parts = urlsplit(response["Location"])
+    path = parts.path
+    if path == f"/{CHINESE}" or path.startswith(f"/{CHINESE}/"):
+        path = path[len(CHINESE) + 1 :] or "/"
+    if language != settings.LANGUAGE_CODE:
+        path = translate_url(path, language)
+    response["Location"] = urlunsplit(("", "", path, parts.query, parts.fragment))
+    return response

@@ -208,51 +208,50 @@ class Command(BaseCommand):
             "trivial view (baseline)": [TRIVIAL] * runs,
             # For reading the others: the site's layout around a few lines, no query.
             "page layout only (404 page)": [f"/no-such-page-{i}/" for i in range(runs)],
-            "/ (chain map)": ["/en/"] * runs,
-            "segment page": [f"/en/segments/{rotate(segments, i)}/" for i in range(runs)],
-            "listing, unfiltered": [f"/en/participants/?page={1 + i % 10}" for i in range(runs)],
+            "/ (chain map)": ["/"] * runs,
+            "segment page": [f"/segments/{rotate(segments, i)}/" for i in range(runs)],
+            "listing, unfiltered": [f"/participants/?page={1 + i % 10}" for i in range(runs)],
             # Combinations that fill a page at every size (the two largest countries, open
             # source or not; 40 in all): with smaller countries a page at 1,000 showed 5
             # cards where 100,000 showed 20, and compared a lighter page with a full one.
             "listing, filtered": [
-                f"/en/participants/?segment={rotate(segments, i)}"
+                f"/participants/?segment={rotate(segments, i)}"
                 f"&country={FILTER_COUNTRIES[i // len(segments) % 2]}"
                 f"&open_source={FILTER_LICENCES[i // (2 * len(segments)) % 2]}"
                 for i in range(runs)
             ],
             "search, common word": [
-                f"/en/participants/?q={rotate(COMMON_WORDS, i)}&page={1 + i // 8}" for i in range(runs)
+                f"/participants/?q={rotate(COMMON_WORDS, i)}&page={1 + i // 8}" for i in range(runs)
             ],
             "search, rare word": [
-                f"/en/participants/?q={rotate(RARE_WORDS, i)}&page={1 + i // 8}" for i in range(runs)
+                f"/participants/?q={rotate(RARE_WORDS, i)}&page={1 + i // 8}" for i in range(runs)
             ],
             "search, Chinese word": [
-                f"/en/participants/?q={rotate(CHINESE_WORDS, i)}&page={1 + i // 8}" for i in range(runs)
+                f"/participants/?q={rotate(CHINESE_WORDS, i)}&page={1 + i // 8}" for i in range(runs)
             ],
             "listing, -updated, page 50": [
                 # Pages 46-50: at 1,000 participants page 50 is the last one.
-                f"/en/participants/?ordering=-updated&page={50 - i % 5}"
+                f"/participants/?ordering=-updated&page={50 - i % 5}"
                 for i in range(runs)
             ],
             "listing in Chinese, A–Z (pinyin)": [
                 f"/zh-hans/participants/?country={FILTER_COUNTRIES[i % 2]}&page={1 + i // 2}"
                 for i in range(runs)
             ],
-            "participant page": [f"/en/participants/{rotate(slugs, i)}/" for i in range(runs)],
+            "participant page": [f"/participants/{rotate(slugs, i)}/" for i in range(runs)],
             "chain flows": [
-                f"/en/chain/flows/?kind={rotate(LINK_KINDS, i)}"
-                f"&customer_group={rotate(CUSTOMER_GROUPS, i // 6)}"
+                f"/chain/flows/?kind={rotate(LINK_KINDS, i)}&customer_group={rotate(CUSTOMER_GROUPS, i // 6)}"
                 for i in range(runs)
             ],
             "chain links between two segments": [
-                f"/en/chain/links/?supplied={rotate(segments, i)}&customer={rotate(segments, i // 3 + 1)}"
+                f"/chain/links/?supplied={rotate(segments, i)}&customer={rotate(segments, i // 3 + 1)}"
                 for i in range(runs)
             ],
-            "changes": [f"/en/changes/?page={1 + i}" for i in range(runs)],
+            "changes": [f"/changes/?page={1 + i}" for i in range(runs)],
             **(
                 {
                     "records of a kind": [
-                        f"/en/records/{rotate(kinds, i)}/?country={FILTER_COUNTRIES[i // len(kinds) % 2]}"
+                        f"/records/{rotate(kinds, i)}/?country={FILTER_COUNTRIES[i // len(kinds) % 2]}"
                         for i in range(runs)
                     ]
                 }
