@@ -24,6 +24,15 @@ def test_switching_to_chinese_keeps_the_page(client, small_chain):
     assert "算力芯片" in body and "寒武纪" in body
 
 
+def test_switching_to_chinese_from_a_chinese_browser_goes_straight_to_the_page(small_chain):
+    response = Client().post(
+        "/i18n/setlang/",
+        {"language": "zh-hans", "next": "/participants/nvidia/"},
+        HTTP_ACCEPT_LANGUAGE="zh-CN",
+    )
+    assert response["Location"] == "/zh-hans/participants/nvidia/"
+
+
 def test_switching_back_to_english(client, small_chain):
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/zh-hans/"})
@@ -55,6 +64,19 @@ def test_the_home_page_leads_chinese_browsers_to_chinese(small_chain):
     assert chinese.status_code == 302 and chinese["Location"] == "/zh-hans/"  # not cached for good
     assert Client().get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").status_code == 200
     assert Client().get("/").status_code == 200  # no preference: English
+
+
+def test_the_redirects_do_not_depend_on_the_previous_request(small_chain):
+    """A worker's thread keeps the language of its previous request: a Chinese page
+    served just before must not stop / from leading the next visitor to Chinese."""
+    plain = Client()
+    assert plain.get("/zh-hans/participants/").status_code == 200
+    assert plain.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN")["Location"] == "/zh-hans/"
+    assert plain.get("/zh-hans/").status_code == 200
+    assert plain.get("/en/segments/ai-chips/")["Location"] == "/segments/ai-chips/"
+    assert plain.get("/zh-hans/").status_code == 200
+    assert '<html lang="en">' in plain.get("/participants/").content.decode()
+    assert 'hreflang="zh-Hans"' in plain.get("/participants/").content.decode()
 
 
 def test_a_visitor_who_chose_chinese_is_led_to_chinese_pages(small_chain):

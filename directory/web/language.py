@@ -29,6 +29,7 @@ from django.utils.translation import (
     get_language,
     get_language_from_request,
     get_supported_language_variant,
+    override,
 )
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import set_language
@@ -49,8 +50,11 @@ def _chinese(value):
 
 
 def _chinese_address(path):
-    """The Chinese address of the English page at ``path``, or None (not a page)."""
-    translated = translate_url(path, CHINESE)
+    """The Chinese address of the English page at ``path``, or None (not a page). The
+    path is read as English whatever language the thread's previous request left active
+    (Django resolves a path in the active language)."""
+    with override(settings.LANGUAGE_CODE):
+        translated = translate_url(path, CHINESE)
     return translated if translated != path else None
 
 
@@ -121,6 +125,7 @@ def switch_language(request):
     if path == f"/{CHINESE}" or path.startswith(f"/{CHINESE}/"):
         path = path[len(CHINESE) + 1 :] or "/"
     if language != settings.LANGUAGE_CODE:
-        path = translate_url(path, language)
+        with override(settings.LANGUAGE_CODE):  # the path is English, whatever is active
+            path = translate_url(path, language)
     response["Location"] = urlunsplit(("", "", path, parts.query, parts.fragment))
     return response
