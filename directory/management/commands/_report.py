@@ -1,6 +1,23 @@
-"""Shared output for the import commands."""
+"""What the import commands share: reading the file, the all-or-nothing import, and the
+report."""
 
 from django.core.management.base import CommandError
+
+from directory.csvio import ImportFileError
+
+
+def run_import(command, file, load, dry_run, verbosity=1, **kwargs):
+    """Read ``file`` (a ``Path``), import it with ``load(data, dry_run=..., **kwargs)`` and
+    print the report; a file that cannot be read or parsed is a CommandError naming it."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {file}: {exc.strerror}") from exc
+    try:
+        report = load(data, dry_run=dry_run, **kwargs)
+    except ImportFileError as exc:
+        raise CommandError(f"{file}: {exc}; nothing was written") from exc
+    print_report(command, report, dry_run, str(file), verbosity)
 
 
 def print_report(command, report, dry_run, label, verbosity=1):

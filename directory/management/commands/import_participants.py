@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from directory.csvio import ImportFileError, import_participants
-from directory.management.commands._report import print_report
+from directory.csvio import import_participants
+from directory.management.commands._report import run_import
 
 
 class Command(BaseCommand):
@@ -14,17 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
 
     def handle(self, file, dry_run, **options):
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"cannot read {file}: {exc.strerror}") from exc
-
         def progress(done, total):
             if total >= 500:
                 self.stdout.write(f"  {done}/{total} rows written")
 
-        try:
-            report = import_participants(data, dry_run=dry_run, progress=progress)
-        except ImportFileError as exc:
-            raise CommandError(f"{file}: {exc}; nothing was written") from exc
-        print_report(self, report, dry_run, str(file), options["verbosity"])
+        run_import(self, file, import_participants, dry_run, options["verbosity"], progress=progress)

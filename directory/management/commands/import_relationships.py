@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from directory.csvio import ImportFileError, import_relationships
-from directory.management.commands._report import print_report
+from directory.csvio import import_relationships
+from directory.management.commands._report import run_import
 
 
 class Command(BaseCommand):
@@ -18,12 +18,4 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
 
     def handle(self, file, dry_run, **options):
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"cannot read {file}: {exc.strerror}") from exc
-        try:
-            report = import_relationships(data, dry_run=dry_run)
-        except ImportFileError as exc:
-            raise CommandError(f"{file}: {exc}; nothing was written") from exc
-        print_report(self, report, dry_run, str(file), options["verbosity"])
+        run_import(self, file, import_relationships, dry_run, options["verbosity"])
