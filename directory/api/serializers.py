@@ -132,6 +132,11 @@ class SourceSerializer(serializers.ModelSerializer):
         fields = ["publisher", "title", "published", "url", "checked"]
 
 
+# Both ends of a link, as the links list gives them (a participant's own links name only
+# the other end: ``_EndSerializer``).
+LINK_SIDES = ("supplier", "supplier_name", "customer", "customer_name")
+
+
 class RelationshipSerializer(serializers.ModelSerializer):
     """A link: ``supplier`` provides ``kind`` to ``customer`` (or a tie that is not
     supply: ``investment``, ``partnership``), with its status, dates, segments, evidence
@@ -151,10 +156,7 @@ class RelationshipSerializer(serializers.ModelSerializer):
     class Meta:
         model = Relationship
         fields = [
-            "supplier",
-            "supplier_name",
-            "customer",
-            "customer_name",
+            *LINK_SIDES,
             "kind",
             "is_supply",
             "status",
@@ -181,20 +183,12 @@ class _EndSerializer(RelationshipSerializer):
     name_zh = serializers.SerializerMethodField()
 
     class Meta(RelationshipSerializer.Meta):
+        # The other end instead of both ends, then the link's own fields.
         fields = [
             "participant",
             "name_en",
             "name_zh",
-            "kind",
-            "is_supply",
-            "status",
-            "since",
-            "until",
-            "supplied_segment",
-            "customer_segment",
-            "evidence",
-            "evidence_zh",
-            "sources",
+            *(f for f in RelationshipSerializer.Meta.fields if f not in LINK_SIDES),
         ]
 
     def get_participant(self, link) -> str:
