@@ -102,6 +102,4 @@ class RecordFilter(django_filters.FilterSet):
         fields = []
 
     def filter_segment(self, queryset, name, value):
-        return queryset.filter(
-            Q(participant__offerings__segment=value) | Q(participant__offerings__segment__parent=value)
-        ).distinct()
+        return _with_children(queryset, "participant__offerings__segment", value).distinct()
