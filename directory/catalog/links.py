@@ -183,15 +183,15 @@ CHANGE_KINDS = ("links", "publications")
 _TRACKED = [f for f in Relationship._meta.concrete_fields if f.attname not in ("id", "created_at")]
 
 
-def _counted_pages(queryset, per_page, filters):
-    """A paginator of ``queryset`` whose count (at most MAX_CHANGES) is kept until the
-    directory changes: every page of one choice of filters shares it."""
-    pages = Paginator(queryset, per_page, allow_empty_first_page=True)
-    kind, segment_ids, year = filters
-    pages.count = remember(
-        "changes-count", (kind, tuple(sorted(segment_ids)), year, MAX_CHANGES), queryset.count
-    )
-    return pages
+def _newest_page(queryset, page, per_page, key):
+    """Page ``page`` of the first ``MAX_CHANGES`` of ``queryset`` (newest first), their
+    count kept under ``key`` until the directory changes (every page of one choice of
+    filters shares it); ``capped``: there may be older ones."""
+    pages = Paginator(queryset[:MAX_CHANGES], per_page, allow_empty_first_page=True)
+    pages.count = remember("changes-count", (*key, MAX_CHANGES), pages.object_list.count)
+    current = pages.get_page(page)
+    current.capped = pages.count >= MAX_CHANGES
+    return current
 
 
 def changes(kind="links", segment_ids=(), year=None, page=1, per_page=20):
@@ -199,6 +199,7 @@ def changes(kind="links", segment_ids=(), year=None, page=1, per_page=20):
     statuses, ends, each dated when it happened) or publications of participants. A
     Django ``Page`` of ``Change``, of the newest ``MAX_CHANGES`` at most (``capped``:
     there may be older ones, found by choosing a year)."""
+    key = (kind, tuple(sorted(segment_ids)), year)
     if kind == "publications":
         queryset = Participant.objects.published().filter(published_at__isnull=False)
         if segment_ids:
@@ -207,10 +208,8 @@ def changes(kind="links", segment_ids=(), year=None, page=1, per_page=20):
             queryset = queryset.filter(published_at__year=year)
         queryset = queryset.only("slug", "name_en", "name_zh", "published_at").order_by(
             "-published_at", "-pk"
-        )[:MAX_CHANGES]
-        pages = _counted_pages(queryset, per_page, (kind, segment_ids, year))
-        current = pages.get_page(page)
-        current.capped = pages.count >= MAX_CHANGES
+        )
+        current = _newest_page(queryset, page, per_page, key)
         current.object_list = [
             Change("published", p.published_at, participant=p) for p in current.object_list
         ]
@@ -225,13 +224,11 @@ def changes(kind="links", segment_ids=(), year=None, page=1, per_page=20):
         )
     if year:
         history = history.filter(event_date__year=year)
-    # The newest first along the index of migration 0020; at most MAX_CHANGES of them.
+    # The newest first, along the index of migration 0020.
     history = history.order_by("-event_date", "-history_id").values_list(
         "history_id", "id", "event", "event_date"
-    )[:MAX_CHANGES]
-    pages = _counted_pages(history, per_page, (kind, segment_ids, year))
-    current = pages.get_page(page)
-    current.capped = pages.count >= MAX_CHANGES
+    )
+    current = _newest_page(history, page, per_page, key)
     rows = list(current.object_list)
     versions = {
         h.history_id: h
