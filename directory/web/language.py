@@ -60,20 +60,23 @@ def _chinese_address(path):
 
 class LanguageRedirectMiddleware(LocaleMiddleware):
     def process_request(self, request):
+        path = request.path_info
+        # The Chinese address of an English page, read once; None for anything else.
+        prefixed = path.startswith((f"/{CHINESE}/", ENGLISH_PREFIX))
+        chinese = None if prefixed else _chinese_address(path)
         if request.method in ("GET", "HEAD"):
-            redirect = self._redirect(request)
+            redirect = self._redirect(request, chinese)
             if redirect is not None:
                 return redirect
         super().process_request(request)
         # Django gives every address without a prefix the default language; only pages
         # have a language in their address. The rest (the admin, the API) keep the
         # visitor's: their choice, else Accept-Language.
-        if not request.path_info.startswith(f"/{CHINESE}/") and _chinese_address(request.path_info) is None:
-            language = get_language_from_request(request)
-            activate(language)
+        if chinese is None and not path.startswith(f"/{CHINESE}/"):
+            activate(get_language_from_request(request))
             request.LANGUAGE_CODE = get_language()
 
-    def _redirect(self, request):
+    def _redirect(self, request, chinese):
         path = request.path_info
         query = request.META.get("QUERY_STRING", "")
         suffix = f"?{query}" if query else ""
@@ -82,14 +85,11 @@ class LanguageRedirectMiddleware(LocaleMiddleware):
             if _chinese_address(unprefixed) is not None:
                 return HttpResponsePermanentRedirect(unprefixed + suffix)
             return None
-        if path.startswith(f"/{CHINESE}/"):
+        if chinese is None:  # a Chinese page, or not a page
             return None
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         wanted = chosen if chosen else (request.META.get("HTTP_ACCEPT_LANGUAGE") if path == "/" else "")
         if not _chinese(wanted):
-            return None
-        chinese = _chinese_address(path)
-        if chinese is None:
             return None
         response = HttpResponseRedirect(chinese + suffix)
         response["Vary"] = "Accept-Language, Cookie"
