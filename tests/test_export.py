@@ -265,3 +265,17 @@ def test_participants_stream_through_a_server_side_cursor(rich_chain):
         list(export)
         cursor.execute("SELECT count(*) FROM pg_cursors")
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "header"),
+    [
+        ("/relationships/export.csv", b"supplier,customer,kind,"),
+        ("/records/export.csv", b"participant,kind,"),
+        ("/records/export.csv?kinds=1", b"slug,name_en,"),
+    ],
+)
+def test_every_export_offers_the_byte_order_mark_for_excel(client, small_chain, url, header):
+    plain = b"".join(client.get(url).streaming_content)
+    excel = b"".join(client.get(f"{url}{'&' if '?' in url else '?'}bom=1").streaming_content)
+    assert plain.startswith(header) and excel == b"\xef\xbb\xbf" + plain

@@ -1,8 +1,6 @@
 """Public pages for browsing the chain: the map, segments, the listing, participants."""
 
-import itertools
-
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -11,6 +9,7 @@ from django.views.decorators.http import require_GET
 from directory import catalog
 from directory.csvio import iter_csv
 from directory.web.cards import cards
+from directory.web.downloads import csv_download
 from directory.web.pagecache import cache_public_page
 from directory.web.seo import organization_jsonld
 
@@ -89,19 +88,9 @@ def participant_detail(request, slug):
     return render(request, "directory/participant_detail.html", context)
 
 
-# A UTF-8 byte-order mark: what Excel needs to read a CSV file as UTF-8 (without it,
-# Chinese names come out garbled); the importer skips it.
-EXCEL_BOM = "\ufeff"
-
-
 @require_GET
 def participant_export(request):
     """The current listing filter as CSV in the import format, streamed row by row;
     with ``bom=1``, after a byte-order mark for Excel (plain UTF-8 otherwise)."""
     criteria = catalog.Criteria.parse(request.GET)
-    rows = iter_csv(catalog.export(criteria))
-    if request.GET.get("bom") == "1":
-        rows = itertools.chain([EXCEL_BOM], rows)
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="chainsite-participants.csv"'
-    return response
+    return csv_download(request, iter_csv(catalog.export(criteria)), "chainsite-participants.csv")

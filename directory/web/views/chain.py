@@ -5,7 +5,6 @@ import datetime
 
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +21,7 @@ from directory.countries import COUNTRY_GROUPS
 from directory.csvio import iter_relationships_csv, public_links
 from directory.models import LinkStatus
 from directory.web.diagram import flow_diagram
+from directory.web.downloads import csv_download
 from directory.web.pagecache import cache_public_page
 
 LINKS_PER_PAGE = 50
@@ -198,9 +198,5 @@ class ChangesFeed(Feed):
 @require_GET
 def relationships_export(request):
     """Every link between published participants as CSV, in the relationships import
-    format (export then import is lossless)."""
-    response = StreamingHttpResponse(
-        iter_relationships_csv(public_links()), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = 'attachment; filename="chainsite-relationships.csv"'
-    return response
+    format (export then import is lossless); ``bom=1`` for Excel."""
+    return csv_download(request, iter_relationships_csv(public_links()), "chainsite-relationships.csv")

@@ -1,6 +1,6 @@
 """Public pages of compliance and risk records: every kind, and one kind's holders."""
 
-from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from directory import catalog
 from directory.countries import COUNTRIES, country_name
 from directory.csvio import iter_record_kinds_csv, iter_records_csv
+from directory.web.downloads import csv_download
 from directory.web.pagecache import cache_public_page
 
 
@@ -59,7 +60,8 @@ def record_kind(request, kind):
 def records_export(request):
     """Every record of a published participant as CSV in the records import format
     (export then import is lossless); ``kind=<slug>`` keeps one kind's, and
-    ``kinds=1`` gives the kinds of record themselves (record-kinds.csv)."""
+    ``kinds=1`` gives the kinds of record themselves (record-kinds.csv); ``bom=1`` for
+    Excel."""
     if request.GET.get("kinds") == "1":
         rows, name = iter_record_kinds_csv(), "chainsite-record-kinds.csv"
     else:
@@ -70,6 +72,4 @@ def records_export(request):
                 content_type="text/plain; charset=utf-8",
             )
         rows, name = iter_records_csv(kind=kind), "chainsite-records.csv"
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(request, rows, name)
